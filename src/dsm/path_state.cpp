@@ -1,0 +1,152 @@
+#include "dsm/path_state.h"
+
+#include <algorithm>
+
+namespace openmpio::dsm {
+namespace {
+
+using scsi::AsymmetricAccessState;
+
+// SPC state of a group → MSDSM state (spec/msdsm.md §2: TargetPortGroup_State
+// uses the same numbers for the four states MSDSM knows).
+std::optional<PathState> FromGroupState(scsi::AccessStateField f) noexcept {
+  const auto s = f.state();
+  if (!s) return std::nullopt;
+  switch (*s) {
+    case AsymmetricAccessState::kActiveOptimized: return PathState::kActiveOptimized;
+    case AsymmetricAccessState::kActiveNonOptimized: return PathState::kActiveUnoptimized;
+    case AsymmetricAccessState::kStandby: return PathState::kStandby;
+    case AsymmetricAccessState::kUnavailable: return PathState::kUnavailable;
+    case AsymmetricAccessState::kLogicalBlockDependent:
+    case AsymmetricAccessState::kOffline:
+    case AsymmetricAccessState::kTransitioning: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+bool UsesTransitionReuse(LoadBalancePolicy p) noexcept {
+  return p == LoadBalancePolicy::kLeastQueueDepth || p == LoadBalancePolicy::kLeastBlocks ||
+         p == LoadBalancePolicy::kServiceTime;
+}
+
+// Rule 5: the previous path's group is Transitioning, within the window.
+bool InTransitionWindow(const Disk& disk, const Path& p, std::uint64_t now_ms) noexcept {
+  const LuGroupState* g = disk.GroupStateOf(p);
+  if (!g || g->state.state() != AsymmetricAccessState::kTransitioning) return false;
+  return now_ms >= g->since_ms && now_ms - g->since_ms < disk.TransitionWindowMs();
+}
+
+bool GroupPreferred(const Disk& disk, const Path& p) noexcept {
+  const LuGroupState* g = disk.GroupStateOf(p);
+  return g && g->preferred;
+}
+
+}  // namespace
+
+std::size_t PathStateResult::usable_count() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(paths.begin(), paths.end(), [](const PathView& v) { return v.usable; }));
+}
+
+bool CanCarryIo(const Disk& disk, const Path& path) noexcept {
+  if (!path.online()) return false;
+  const LuGroupState* g = disk.GroupStateOf(path);
+  return !g || FromGroupState(g->state).has_value();
+}
+
+PathState BaseState(const Disk& disk, const Path& path) noexcept {
+  const LuGroupState* g = disk.GroupStateOf(path);
+  if (!g) return path.requested_state.value_or(PathState::kActiveOptimized);
+  const PathState from_group = FromGroupState(g->state).value_or(PathState::kUnavailable);
+  return path.requested_state ? Worse(from_group, *path.requested_state) : from_group;
+}
+
+PathStateResult ComputePathStates(const Disk& disk, LoadBalancePolicy policy,
+                                  DsmPathId previous_path, std::uint64_t now_ms) {
+  if (policy == LoadBalancePolicy::kNone) policy = DefaultPolicy(disk);
+  PathStateResult r;
+  r.policy = policy;
+  const std::size_t n = disk.paths.size();
+  r.paths.resize(n);
+
+  std::optional<PathState> best;
+  bool any_au = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Path& p = disk.paths[i];
+    PathView& v = r.paths[i];
+    v.state = BaseState(disk, p);
+    v.eligible = CanCarryIo(disk, p);
+    if (policy == LoadBalancePolicy::kWeightedPaths && p.weight == kWeightNeverChosen) {
+      v.eligible = false;  // rule 3
+    }
+    if (!v.eligible) continue;
+    best = best ? std::min(*best, v.state) : v.state;
+    any_au = any_au || v.state == PathState::kActiveUnoptimized;
+  }
+  const std::optional<std::size_t> prev = previous_path != 0 ? disk.IndexOf(previous_path)
+                                                             : std::nullopt;
+
+  if (policy == LoadBalancePolicy::kFailOverOnly) {
+    if (!best) return r;
+    auto in_best = [&](std::size_t i) { return r.paths[i].eligible && r.paths[i].state == *best; };
+    std::optional<std::size_t> pick;
+    const std::optional<std::size_t> pref = disk.IndexOf(disk.settings.preferred_path);
+    if (pref && in_best(*pref)) {
+      pick = pref;
+    } else if (prev && r.paths[*prev].eligible &&
+               (!HasAlua(disk.alua) || r.paths[*prev].state == *best)) {
+      pick = prev;
+    } else {
+      for (std::size_t i = 0; i < n && !pick; ++i) {
+        if (in_best(i) && GroupPreferred(disk, disk.paths[i])) pick = i;
+      }
+      for (std::size_t i = 0; i < n && !pick; ++i) {
+        if (in_best(i)) pick = i;
+      }
+    }
+    // Exactly one AO path under FOO: the others' AO is standby.
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i != *pick && r.paths[i].state == PathState::kActiveOptimized) {
+        r.paths[i].state = PathState::kStandby;
+      }
+    }
+    PathView& chosen = r.paths[*pick];
+    chosen.usable = true;
+    chosen.promoted = chosen.state != PathState::kActiveOptimized;
+    r.foo_path = pick;
+    r.tier = chosen.state;
+    r.mode = chosen.promoted ? SelectionMode::kFailover : SelectionMode::kActiveOptimized;
+  } else if (best == PathState::kActiveOptimized) {
+    for (PathView& v : r.paths) v.usable = v.eligible && v.state == PathState::kActiveOptimized;
+    r.tier = PathState::kActiveOptimized;
+    r.mode = SelectionMode::kActiveOptimized;
+  } else if (UsesTransitionReuse(policy) && !any_au && prev && disk.paths[*prev].online() &&
+             InTransitionWindow(disk, disk.paths[*prev], now_ms)) {
+    r.paths[*prev].usable = true;
+    r.paths[*prev].promoted = true;
+    r.tier = r.paths[*prev].state;
+    r.mode = SelectionMode::kTransitionReuse;
+  } else if (best) {
+    for (PathView& v : r.paths) {
+      v.usable = v.eligible && v.state == *best;
+      v.promoted = v.usable;
+    }
+    r.tier = *best;
+    r.mode = SelectionMode::kFailover;
+  }
+
+  if (r.mode == SelectionMode::kFailover && HasExplicitAlua(disk.alua)) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!r.paths[i].usable) continue;
+      const LuGroupState* g = disk.GroupStateOf(disk.paths[i]);
+      if (!g || g->state.active()) continue;
+      if (std::find(r.groups_to_activate.begin(), r.groups_to_activate.end(), g->tpg_id) ==
+          r.groups_to_activate.end()) {
+        r.groups_to_activate.push_back(g->tpg_id);
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace openmpio::dsm

@@ -1,0 +1,175 @@
+// Least Queue Depth, Least Blocks (spec/msdsm.md §3 rows 4, 6) and openmpio's
+// service-time policy 7: counters per nexus, minimum choice, LB stickiness,
+// the transition-window reuse.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "dsm_fixture.h"
+
+namespace openmpio::dsm {
+namespace {
+
+using namespace testing;  // NOLINT
+
+TEST(LeastQueueDepth, PicksFewestRequestsFirstOnTies) {
+  DiskBuilder b(3);
+  b.Policy(LoadBalancePolicy::kLeastQueueDepth);
+  Load(b.disk, 0, 3, 512);
+  Load(b.disk, 1, 1, 1 << 20);
+  Load(b.disk, 2, 1, 512);
+  SelectorState st;
+  auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+  const SnapshotEntry* e = s->Select(st, RandomRead(0));
+  EXPECT_EQ(e->path_index, 1U);  // requests, not bytes; first of the two 1s
+  EXPECT_EQ(st.last_path.load(), b.id(1));
+  s->StartIo(*e, RandomRead(0));
+  EXPECT_EQ(s->Select(st, RandomRead(0))->path_index, 2U);
+}
+
+TEST(LeastQueueDepth, CountsAreSharedAcrossLusOfOneNexus) {
+  DiskBuilder a(2), b(2);
+  b.disk.paths[0].nexus = a.disk.paths[0].nexus;  // same nexus, another LU
+  b.disk.paths[1].nexus = a.disk.paths[1].nexus;
+  a.Policy(LoadBalancePolicy::kLeastQueueDepth);
+  b.Policy(LoadBalancePolicy::kLeastQueueDepth);
+  SelectorState sa, sb;
+  auto snap_a = BuildSnapshot(a.disk, sa, nullptr, {}, 0);
+  auto snap_b = BuildSnapshot(b.disk, sb, nullptr, {}, 0);
+  const SnapshotEntry* ea = snap_a->Select(sa, RandomRead(0));
+  snap_a->StartIo(*ea, RandomRead(0));  // I/O of LU a on path 0
+  EXPECT_EQ(snap_b->Select(sb, RandomRead(0))->path_index, 1U);
+  snap_a->EndIo(*ea, RandomRead(0), 1000);
+  EXPECT_EQ(snap_b->Select(sb, RandomRead(0))->path_index, 0U);
+}
+
+TEST(LeastBlocks, PicksFewestBytes) {
+  DiskBuilder b(3);
+  b.Policy(LoadBalancePolicy::kLeastBlocks);
+  Load(b.disk, 0, 1, 65536);
+  Load(b.disk, 1, 4, 1024);
+  Load(b.disk, 2, 1, 8192);
+  SelectorState st;
+  auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+  EXPECT_EQ(s->Select(st, RandomRead(1000))->path_index, 1U);  // 4 KiB beats 8 KiB beats 64 KiB
+}
+
+TEST(LeastBlocks, SequentialStickinessUpTo1MiBThenRebalance) {
+  DiskBuilder b(2);
+  b.Policy(LoadBalancePolicy::kLeastBlocks);
+  SelectorState st;
+  auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+  IoHint h = RandomRead(100, 256 * 1024);  // 256 KiB = 512 blocks
+  const SnapshotEntry* first = s->Select(st, h);
+  ASSERT_EQ(first->path_index, 0U);
+  s->StartIo(*first, h);  // path 0 now has the most bytes in flight
+  for (int i = 1; i < 4; ++i) {  // 4 x 256 KiB = 1 MiB: the run stays on path 0
+    h.lba += h.blocks;
+    const SnapshotEntry* e = s->Select(st, h);
+    EXPECT_EQ(e->path_index, 0U) << i;
+    s->StartIo(*e, h);
+  }
+  h.lba += h.blocks;  // the 5th would pass 1 MiB: least bytes again
+  EXPECT_EQ(s->Select(st, h)->path_index, 1U);
+  // A non-sequential request is not sticky.
+  IoHint far = RandomRead(1'000'000, 4096);
+  EXPECT_EQ(s->Select(st, far)->path_index, 1U);
+}
+
+TEST(LeastBlocks, NonReadWriteReusesTheLastPath) {
+  DiskBuilder b(2);
+  b.Policy(LoadBalancePolicy::kLeastBlocks);
+  Load(b.disk, 0, 1, 4096);
+  SelectorState st;
+  auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+  EXPECT_EQ(s->Select(st, RandomRead(5))->path_index, 1U);
+  Load(b.disk, 1, 10, 4096);  // path 1 is now far busier
+  IoHint flush;
+  flush.kind = IoKind::kOther;
+  EXPECT_EQ(s->Select(st, flush)->path_index, 1U);
+  // A new snapshot forgets the slot: the flush then goes by least bytes.
+  auto s2 = BuildSnapshot(b.disk, st, s.get(), {}, 0);
+  EXPECT_EQ(s2->Select(st, flush)->path_index, 0U);
+}
+
+TEST(LeastQueueDepthAndBlocks, TransitionWindowReusesThePreviousPathThroughRebuild) {
+  for (auto policy : {LoadBalancePolicy::kLeastQueueDepth, LoadBalancePolicy::kLeastBlocks}) {
+    DiskBuilder b(4, AluaSupport::kImplicitOnly);
+    b.Policy(policy).Group(1, kAO).Group(2, kSB);
+    b.InGroup(0, 1).InGroup(1, 1).InGroup(2, 2).InGroup(3, 2);
+    SelectorState st;
+    auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+    Load(b.disk, 0, 2, 4096);
+    EXPECT_EQ(s->Select(st, RandomRead(7))->path_index, 1U);
+    b.Group(1, kTR, false, 100);  // implicit transition begins
+    auto t = BuildSnapshot(b.disk, st, s.get(), {}, 200);
+    EXPECT_EQ(t->mode(), SelectionMode::kTransitionReuse);
+    EXPECT_EQ(t->Select(st, RandomRead(9))->path_index, 1U);  // not the lighter path 0
+  }
+}
+
+TEST(ServiceTime, BytesOverThroughputAndLearnsFromLatency) {
+  DiskBuilder b(2);
+  b.Policy(LoadBalancePolicy::kServiceTime);
+  SelectorState st;
+  auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+  ASSERT_EQ(s->policy(), LoadBalancePolicy::kServiceTime);
+  // Path 0: 1 MB in flight at 1 GB/s ≈ 1 ms; path 1: 0.2 MB at 100 MB/s ≈ 2 ms.
+  b.disk.paths[0].nexus->counters.set_throughput(1'000'000'000);
+  Load(b.disk, 0, 1, 1'000'000);
+  Load(b.disk, 1, 1, 200'000);
+  EXPECT_EQ(s->Select(st, RandomRead(0, 4096))->path_index, 0U);
+  // EndIo feeds the moving average: 1 MB in 1 ms = 1 GB/s, weight 1/8.
+  IoHint h = RandomRead(0, 1'000'000);
+  const SnapshotEntry& e1 = s->usable()[1];
+  s->EndIo(e1, RandomRead(0, 200'000), 2'000'000);  // 100 MB/s: unchanged estimate
+  EXPECT_EQ(b.disk.paths[1].nexus->counters.throughput(), 100'000'000U);
+  b.disk.paths[1].nexus->counters.StartIo(1'000'000);
+  s->EndIo(e1, h, 1'000'000);
+  EXPECT_EQ(b.disk.paths[1].nexus->counters.throughput(), 100'000'000U - 12'500'000U + 125'000'000U);
+  EXPECT_EQ(b.disk.paths[1].nexus->counters.raw(), 0U);
+}
+
+TEST(ServiceTime, StrictMsdsmDisablesIt) {
+  DiskBuilder b(2);
+  b.Policy(LoadBalancePolicy::kServiceTime);
+  SelectorState st;
+  auto s = BuildSnapshot(b.disk, st, nullptr, DsmOptions{true}, 0);
+  EXPECT_EQ(s->policy(), LoadBalancePolicy::kRoundRobin);
+}
+
+// LQD returns a minimum of outstanding requests, LB of outstanding bytes,
+// ST of (bytes + this request) / throughput, over random in-flight counters.
+RC_GTEST_PROP(LoadPolicies, PickAMinimum, ()) {
+  const auto n = *rc::gen::inRange<std::size_t>(1, 33);
+  DiskBuilder b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    Load(b.disk, i, *rc::gen::inRange<std::uint32_t>(0, 20),
+         *rc::gen::inRange<std::uint64_t>(0, 1 << 20));
+    b.disk.paths[i].nexus->counters.set_throughput(*rc::gen::inRange<std::uint64_t>(1, 1ULL << 36));
+  }
+  const IoHint h = RandomRead(*rc::gen::arbitrary<std::uint32_t>(), 4096);
+  for (auto policy : {LoadBalancePolicy::kLeastQueueDepth, LoadBalancePolicy::kLeastBlocks,
+                      LoadBalancePolicy::kServiceTime}) {
+    b.Policy(policy);
+    SelectorState st;
+    auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+    const SnapshotEntry* e = s->Select(st, h);
+    RC_ASSERT(e != nullptr);
+    for (const SnapshotEntry& o : s->usable()) {
+      if (policy == LoadBalancePolicy::kLeastQueueDepth) {
+        RC_ASSERT(e->counters->outstanding_requests() <= o.counters->outstanding_requests());
+      } else if (policy == LoadBalancePolicy::kLeastBlocks) {
+        RC_ASSERT(e->counters->outstanding_bytes() <= o.counters->outstanding_bytes());
+      } else {
+        const long double mine = static_cast<long double>(e->counters->outstanding_bytes() + h.bytes) /
+                                 static_cast<long double>(e->counters->throughput());
+        const long double theirs = static_cast<long double>(o.counters->outstanding_bytes() + h.bytes) /
+                                   static_cast<long double>(o.counters->throughput());
+        RC_ASSERT(mine <= theirs * (1.0L + 1e-12L));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace openmpio::dsm
