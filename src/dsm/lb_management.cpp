@@ -124,7 +124,7 @@ Expected<SetPolicyPlan> RunChecks(const Disk& disk, const CheckSource& src,
   if (in.policy == 0) {
     SetPolicyPlan plan;
     plan.clear = true;
-    plan.preferred_path = disk.settings.preferred_path;
+    plan.preferred_path = kNoPreferredPath;  // the default's, applied by PolicyDefaults::ApplyTo
     return plan;
   }
   // 4.
@@ -334,8 +334,15 @@ Status CommitSetPolicy(Disk& disk, const SetPolicyPlan& plan) {
     }
   }
   if (plan.clear) {
+    // The sample's DsmpClearLoadBalancePolicy re-derives every path's state
+    // from the fallen-back policy (DsmpSetNewDefaultLBPolicy) and takes the
+    // default's PreferredPath: what the explicit set stored must not outlive
+    // it (a FOO standby mask would keep a default RR off that path).
+    // Weights stay: only Weighted Paths reads them, and a set keeps them too.
     disk.settings.policy = LoadBalancePolicy::kNone;
     disk.settings.explicit_policy = false;
+    disk.settings.preferred_path = plan.preferred_path;
+    for (Path& path : disk.paths) path.requested_state = std::nullopt;
     return OkStatus();
   }
   disk.settings.policy = plan.policy;

@@ -72,7 +72,10 @@ struct StpgPlan {
 };
 
 struct SetPolicyPlan {
-  bool clear = false;  // policy 0: drop the LUN's explicit setting (check 3)
+  // policy 0: drop the LUN's explicit setting (check 3): its policy, every
+  // path's requested state and the preferred path (kNoPreferredPath here; the
+  // management layer then applies the defaults, PolicyDefaults::ApplyTo).
+  bool clear = false;
   LoadBalancePolicy policy = LoadBalancePolicy::kNone;
   DsmPathId preferred_path = kNoPreferredPath;
   std::vector<PlannedPath> paths;

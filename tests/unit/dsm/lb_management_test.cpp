@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dsm/lb_defaults.h"
+#include "dsm/path_state.h"
 #include "hex.h"
 
 namespace openmpio::dsm {
@@ -477,6 +478,45 @@ TEST(SetThenQuery, RrwsPersistsMaskedStandby) {
                                                               Entry(kId2, PathState::kStandby)})))
                   .ok());
   EXPECT_EQ(sym.paths[0].requested_state, PathState::kActiveOptimized);
+}
+
+// Check 3 "clear the LUN's explicit setting (fall back per precedence)": the
+// sample's DsmpClearLoadBalancePolicy re-applies the default policy to every
+// path's state (DsmpSetNewDefaultLBPolicy) and takes the default's PreferredPath
+// (0 when none). So the states and preferred path an explicit FOO set stored do
+// not outlive the clear: on non-ALUA storage the default RR must use both paths.
+TEST(SetThenQuery, ClearDropsTheExplicitPathStatesAndPreferredPath) {
+  Disk d = NonAlua(2);
+  ASSERT_TRUE(CommitSetPolicy(d, ExpectAccepted(d, kFoo2)).ok());  // 1 AO preferred, 2 SB
+  const auto plan = CheckSetLoadBalancePolicy(d, Input(P::kNone, {}), kOpts);
+  ASSERT_TRUE(plan.has_value());
+  ASSERT_TRUE(CommitSetPolicy(d, *plan).ok());
+  const Bytes want = testing::Hex(
+      "02000000 02000000 02000000 00000000"  // Version 2, default RR, 2 paths
+      // both paths: AO (Primary 1, Optimized 1), Preferred 0, TPG_State 16, Symmetric 1
+      "0101000000000000 0100000000000000 00000000 01000000 01000000"
+      "00000000 00000000 10000000 00000000 01 00 0000 00000000 00000000 0000000000000000"
+      "0201000000000000 0100000000000000 00000000 01000000 01000000"
+      "00000000 00000000 10000000 00000000 01 00 0000 00000000 00000000 0000000000000000");
+  EXPECT_EQ(testing::ToHex(QueryBytes(d)), testing::ToHex(want));
+  const PathStateResult r = ComputePathStates(d, EffectivePolicy(d, kOpts), 0, 0);
+  EXPECT_EQ(r.usable_count(), 2U);  // RR rotates over both again
+}
+
+// A plan made for other paths (one was removed since the checks) is refused
+// whole: nothing of it is written (spec §4: "a failure rolls every path back").
+TEST(SetThenQuery, StalePlanCommitsNothing) {
+  Disk d = NonAlua(2);
+  const SetPolicyPlan plan = ExpectAccepted(d, Input(P::kWeightedPaths,
+                                                     {Entry(kId1, PathState::kActiveOptimized, 5),
+                                                      Entry(kId2, PathState::kActiveOptimized, 9)}));
+  Disk shrunk = d;
+  shrunk.paths.erase(shrunk.paths.begin());
+  const Bytes before = QueryBytes(shrunk);
+  EXPECT_TRUE(CommitSetPolicy(shrunk, plan).Is(NtStatus::kInvalidParameter));
+  EXPECT_EQ(QueryBytes(shrunk), before);
+  EXPECT_FALSE(shrunk.settings.explicit_policy);
+  EXPECT_EQ(shrunk.paths[0].weight, 0U);
 }
 
 TEST(SupportedPolicies, EncodingsAndStrict) {

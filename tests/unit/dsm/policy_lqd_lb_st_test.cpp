@@ -173,3 +173,79 @@ RC_GTEST_PROP(LoadPolicies, PickAMinimum, ()) {
 
 }  // namespace
 }  // namespace openmpio::dsm
+
+namespace openmpio::dsm {
+namespace {
+
+using namespace openmpio::dsm::testing;  // NOLINT(google-build-using-namespace)
+
+// Service time's choice, computed the slow, obvious way: the first path of the
+// lexicographic minimum of ((bytes + request) / throughput, -throughput), the
+// ratio compared exactly by 128-bit cross-multiplication.
+std::size_t ReferenceServiceTime(std::span<const SnapshotEntry> usable, std::uint64_t request) {
+  __extension__ typedef unsigned __int128 Wide;
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < usable.size(); ++i) {
+    const Wide li = usable[i].counters->outstanding_bytes() + request;
+    const Wide lb = usable[best].counters->outstanding_bytes() + request;
+    const Wide ti = usable[i].counters->throughput();
+    const Wide tb = usable[best].counters->throughput();
+    if (li * tb < lb * ti || (li * tb == lb * ti && ti > tb)) best = i;
+  }
+  return best;
+}
+
+// The integer scan picks exactly the reference's path: small values (the
+// 64-bit pass), huge ones (bytes near 2^44, throughputs near 2^60: the 128-bit
+// pass), and many exact ties (equal ratios with different throughputs).
+RC_GTEST_PROP(ServiceTimeProperty, ChoiceIsTheExactMinimum, ()) {
+  const auto n = *rc::gen::inRange<std::size_t>(1, 65);
+  const bool huge = *rc::gen::arbitrary<bool>();
+  DiskBuilder b(n);
+  b.Policy(LoadBalancePolicy::kServiceTime);
+  for (std::size_t i = 0; i < n; ++i) {
+    // Ratios from a small set so that exact ties are common.
+    const std::uint64_t unit = huge ? *rc::gen::inRange<std::uint64_t>(1, 1ULL << 20)
+                                    : *rc::gen::inRange<std::uint64_t>(1, 8);
+    const std::uint64_t tp = unit * (huge ? (1ULL << 36) : 100'000'000ULL);
+    const std::uint64_t bytes = *rc::gen::inRange<std::uint64_t>(0, 4) * unit * (huge ? (1ULL << 18) : 65536ULL);
+    b.disk.paths[i].nexus->counters.set_throughput(tp);
+    if (bytes != 0) b.disk.paths[i].nexus->counters.StartIo(bytes);
+  }
+  SelectorState st;
+  auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+  const IoHint h = RandomRead(1, huge ? 0 : 4096);
+  const SnapshotEntry* e = s->Select(st, h);
+  RC_ASSERT(e != nullptr);
+  RC_ASSERT(static_cast<std::size_t>(e - s->usable().data()) ==
+            ReferenceServiceTime(s->usable(), h.bytes));
+}
+
+TEST(ServiceTime, TiesGoToHigherThroughputThenPathOrder) {
+  DiskBuilder b(3);
+  b.Policy(LoadBalancePolicy::kServiceTime);
+  // 100 KB at 100 MB/s, 200 KB at 200 MB/s, 200 KB at 200 MB/s: one ratio.
+  b.disk.paths[0].nexus->counters.set_throughput(100'000'000);
+  b.disk.paths[1].nexus->counters.set_throughput(200'000'000);
+  b.disk.paths[2].nexus->counters.set_throughput(200'000'000);
+  Load(b.disk, 0, 1, 100'000);
+  Load(b.disk, 1, 1, 200'000);
+  Load(b.disk, 2, 1, 200'000);
+  SelectorState st;
+  auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
+  IoHint none = RandomRead(0, 0);  // no bytes of its own: the ratios tie exactly
+  none.bytes = 0;
+  EXPECT_EQ(s->Select(st, none)->path_index, 1U);
+  // Beyond 64-bit products (2^42 B at 2^58 B/s, 2^43 at 2^59, 2^41 at 2^57):
+  // still one ratio, so still the highest throughput.
+  b.disk.paths[0].nexus->counters.set_throughput(1ULL << 58);
+  b.disk.paths[1].nexus->counters.set_throughput(1ULL << 59);
+  b.disk.paths[2].nexus->counters.set_throughput(1ULL << 57);
+  Load(b.disk, 0, 1, (1ULL << 42) - 100'000);
+  Load(b.disk, 1, 1, (1ULL << 43) - 200'000);
+  Load(b.disk, 2, 1, (1ULL << 41) - 200'000);
+  EXPECT_EQ(s->Select(st, none)->path_index, 1U);
+}
+
+}  // namespace
+}  // namespace openmpio::dsm
