@@ -1,5 +1,7 @@
 #include "scsi/block_commands.h"
 
+#include "scsi/cdb_checks.h"
+
 namespace openmpio::scsi {
 
 namespace {
@@ -7,13 +9,14 @@ namespace {
 constexpr std::size_t kCdb6 = 6;
 constexpr std::size_t kCdb16 = 16;
 
-// The common head of every CDB parser: non-empty, right opcode, long enough.
-Expected<bool, ParseError> CheckHead(Bytes cdb, std::uint8_t opcode, std::size_t length,
-                                     const char* short_what) {
-  if (cdb.empty()) return Fail(ParseErrc::kEmpty, 0, "CDB: empty");
-  if (U8(cdb, 0) != opcode) return Fail(ParseErrc::kUnsupported, 0, "CDB: unexpected opcode");
-  if (cdb.size() < length) return Fail(ParseErrc::kTooShort, cdb.size(), short_what);
-  return true;
+// The head of every CDB parser here; the texts for an empty span or another
+// opcode are the same for all of them, the short text names the command.
+CdbHead Head(std::uint8_t opcode, std::size_t length, const char* too_short) {
+  return {.opcode = opcode,
+          .length = length,
+          .empty = "CDB: empty",
+          .wrong_opcode = "CDB: unexpected opcode",
+          .too_short = too_short};
 }
 
 // The 16-byte LBA/length/group layout shared by READ(16), WRITE(16), WRITE
@@ -32,31 +35,63 @@ Cdb BuildLba16(std::uint8_t opcode, std::uint8_t byte1, std::uint64_t lba, std::
   return cdb;
 }
 
-// Byte 14: bits 4..0 GROUP NUMBER; bits 7..5 reserved in SBC-3 (bit 7 is
-// restricted for MMC, bits 6..5 became DLD in SBC-4, which we do not offer).
-Expected<bool, ParseError> CheckGroupByte(Bytes cdb) {
+// The fields BuildLba16 writes, as a parser reads them back.
+struct Lba16Fields {
+  std::uint64_t lba = 0;
+  std::uint32_t blocks = 0;
+  std::uint8_t group_number = 0;
+  std::uint8_t control = 0;
+};
+
+// The parse side of BuildLba16, in the order every 16-byte parser checks:
+// the head, then byte 1's reserved bits (`byte1_reserved` set in byte 1 is
+// kReservedValue at 1 with `reserved_what`), then byte 14. Byte 14: bits 4..0
+// GROUP NUMBER; bits 7..5 reserved in SBC-3 (bit 7 is restricted for MMC,
+// bits 6..5 became DLD in SBC-4, which we do not offer).
+ParseResult<Lba16Fields> ParseLba16(Bytes cdb, std::uint8_t opcode, const char* too_short,
+                                    std::uint8_t byte1_reserved, const char* reserved_what) {
+  if (auto e = CheckCdbHead(cdb, Head(opcode, kCdb16, too_short))) return *e;
+  if ((U8(cdb, 1) & byte1_reserved) != 0) {
+    return Fail(ParseErrc::kReservedValue, 1, reserved_what);
+  }
   if (Bits(cdb, 14, 7, 5) != 0) return Fail(ParseErrc::kReservedValue, 14, "CDB: reserved bits");
-  return true;
+  return Lba16Fields{Be64(cdb, 2), Be32(cdb, 10), Bits(cdb, 14, 4, 0), U8(cdb, 15)};
 }
 
 std::uint8_t Flag(bool v, unsigned bit) {
   return static_cast<std::uint8_t>(v ? 1U << bit : 0U);
 }
 
+// READ(16) and WRITE(16) share byte 1's PROTECT 7..5, DPO 4, FUA 3 (SBC-3
+// 5.13 table 50, 5.40 table 126).
+template <typename ReadOrWrite16>
+std::uint8_t ReadWrite16Byte1(const ReadOrWrite16& c) {
+  return static_cast<std::uint8_t>(((c.protect & 0x7U) << 5) | Flag(c.dpo, 4) | Flag(c.fua, 3));
+}
+
+template <typename ReadOrWrite16>
+ReadOrWrite16 ReadWrite16From(Bytes cdb, const Lba16Fields& f) {
+  ReadOrWrite16 c;
+  c.protect = Bits(cdb, 1, 7, 5);
+  c.dpo = Bit(cdb, 1, 4);
+  c.fua = Bit(cdb, 1, 3);
+  c.lba = f.lba;
+  c.transfer_length = f.blocks;
+  c.group_number = f.group_number;
+  c.control = f.control;
+  return c;
+}
+
 }  // namespace
 
 Cdb BuildRead16Cdb(const Read16Cdb& c) {
-  // SBC-3 5.13 table 50: RDPROTECT 7..5, DPO 4, FUA 3.
-  const auto byte1 =
-      static_cast<std::uint8_t>(((c.protect & 0x7U) << 5) | Flag(c.dpo, 4) | Flag(c.fua, 3));
-  return BuildLba16(op::kRead16, byte1, c.lba, c.transfer_length, c.group_number, c.control);
+  return BuildLba16(op::kRead16, ReadWrite16Byte1(c), c.lba, c.transfer_length, c.group_number,
+                    c.control);
 }
 
 Cdb BuildWrite16Cdb(const Write16Cdb& c) {
-  // SBC-3 5.40 table 126: WRPROTECT 7..5, DPO 4, FUA 3.
-  const auto byte1 =
-      static_cast<std::uint8_t>(((c.protect & 0x7U) << 5) | Flag(c.dpo, 4) | Flag(c.fua, 3));
-  return BuildLba16(op::kWrite16, byte1, c.lba, c.transfer_length, c.group_number, c.control);
+  return BuildLba16(op::kWrite16, ReadWrite16Byte1(c), c.lba, c.transfer_length, c.group_number,
+                    c.control);
 }
 
 Cdb BuildWriteSame16Cdb(const WriteSame16Cdb& c) {
@@ -94,63 +129,36 @@ Cdb BuildRequestSenseCdb(const RequestSenseCdb& c) {
 }
 
 ParseResult<Read16Cdb> ParseRead16Cdb(Bytes cdb) {
-  if (auto h = CheckHead(cdb, op::kRead16, kCdb16, "READ(16) CDB: short"); !h) {
-    return Unexpected<ParseError>{h.error()};
-  }
   // Byte 1 bit 0 is reserved in SBC-3; RARC (2) and FUA_NV (1) are accepted
   // and ignored: a cache hint and an obsolete bit.
-  if (Bit(cdb, 1, 0)) return Fail(ParseErrc::kReservedValue, 1, "READ(16) CDB: reserved bit");
-  if (auto g = CheckGroupByte(cdb); !g) return Unexpected<ParseError>{g.error()};
-  Read16Cdb c;
-  c.protect = Bits(cdb, 1, 7, 5);
-  c.dpo = Bit(cdb, 1, 4);
-  c.fua = Bit(cdb, 1, 3);
-  c.lba = Be64(cdb, 2);
-  c.transfer_length = Be32(cdb, 10);
-  c.group_number = Bits(cdb, 14, 4, 0);
-  c.control = U8(cdb, 15);
-  return c;
+  auto f = ParseLba16(cdb, op::kRead16, "READ(16) CDB: short", 0x01U, "READ(16) CDB: reserved bit");
+  if (!f) return Unexpected<ParseError>{f.error()};
+  return ReadWrite16From<Read16Cdb>(cdb, *f);
 }
 
 ParseResult<Write16Cdb> ParseWrite16Cdb(Bytes cdb) {
-  if (auto h = CheckHead(cdb, op::kWrite16, kCdb16, "WRITE(16) CDB: short"); !h) {
-    return Unexpected<ParseError>{h.error()};
-  }
   // Byte 1 bits 2 and 0 reserved; FUA_NV (1) obsolete, ignored.
-  if ((U8(cdb, 1) & 0x05U) != 0) {
-    return Fail(ParseErrc::kReservedValue, 1, "WRITE(16) CDB: reserved bit");
-  }
-  if (auto g = CheckGroupByte(cdb); !g) return Unexpected<ParseError>{g.error()};
-  Write16Cdb c;
-  c.protect = Bits(cdb, 1, 7, 5);
-  c.dpo = Bit(cdb, 1, 4);
-  c.fua = Bit(cdb, 1, 3);
-  c.lba = Be64(cdb, 2);
-  c.transfer_length = Be32(cdb, 10);
-  c.group_number = Bits(cdb, 14, 4, 0);
-  c.control = U8(cdb, 15);
-  return c;
+  auto f =
+      ParseLba16(cdb, op::kWrite16, "WRITE(16) CDB: short", 0x05U, "WRITE(16) CDB: reserved bit");
+  if (!f) return Unexpected<ParseError>{f.error()};
+  return ReadWrite16From<Write16Cdb>(cdb, *f);
 }
 
 ParseResult<WriteSame16Cdb> ParseWriteSame16Cdb(Bytes cdb) {
-  if (auto h = CheckHead(cdb, op::kWriteSame16, kCdb16, "WRITE SAME(16) CDB: short"); !h) {
-    return Unexpected<ParseError>{h.error()};
-  }
   // Bits 2..1 are the obsolete PBDATA/LBDATA: we never fill blocks with
   // their own address, so a request for it is an invalid field.
-  if (Bits(cdb, 1, 2, 1) != 0) {
-    return Fail(ParseErrc::kReservedValue, 1, "WRITE SAME(16) CDB: PBDATA/LBDATA set");
-  }
-  if (auto g = CheckGroupByte(cdb); !g) return Unexpected<ParseError>{g.error()};
+  auto f = ParseLba16(cdb, op::kWriteSame16, "WRITE SAME(16) CDB: short", 0x06U,
+                      "WRITE SAME(16) CDB: PBDATA/LBDATA set");
+  if (!f) return Unexpected<ParseError>{f.error()};
   WriteSame16Cdb c;
   c.protect = Bits(cdb, 1, 7, 5);
   c.anchor = Bit(cdb, 1, 4);
   c.unmap = Bit(cdb, 1, 3);
   c.ndob = Bit(cdb, 1, 0);
-  c.lba = Be64(cdb, 2);
-  c.number_of_blocks = Be32(cdb, 10);
-  c.group_number = Bits(cdb, 14, 4, 0);
-  c.control = U8(cdb, 15);
+  c.lba = f->lba;
+  c.number_of_blocks = f->blocks;
+  c.group_number = f->group_number;
+  c.control = f->control;
   // SBC-3 4.7.3.7: ANCHOR without UNMAP is INVALID FIELD IN CDB.
   if (c.anchor && !c.unmap) {
     return Fail(ParseErrc::kInconsistent, 1, "WRITE SAME(16) CDB: ANCHOR without UNMAP");
@@ -159,46 +167,36 @@ ParseResult<WriteSame16Cdb> ParseWriteSame16Cdb(Bytes cdb) {
 }
 
 ParseResult<SynchronizeCache16Cdb> ParseSynchronizeCache16Cdb(Bytes cdb) {
-  if (auto h = CheckHead(cdb, op::kSynchronizeCache16, kCdb16, "SYNC CACHE(16) CDB: short"); !h) {
-    return Unexpected<ParseError>{h.error()};
-  }
   // Byte 1 (SBC-3 table 77): IMMED is bit 1; bit 2 is the obsolete SYNC_NV,
   // the rest reserved. Only IMMED may be set.
-  if ((U8(cdb, 1) & 0xFDU) != 0) {
-    return Fail(ParseErrc::kReservedValue, 1, "SYNCHRONIZE CACHE(16) CDB: reserved bits");
-  }
-  if (auto g = CheckGroupByte(cdb); !g) return Unexpected<ParseError>{g.error()};
+  auto f = ParseLba16(cdb, op::kSynchronizeCache16, "SYNC CACHE(16) CDB: short", 0xFDU,
+                      "SYNCHRONIZE CACHE(16) CDB: reserved bits");
+  if (!f) return Unexpected<ParseError>{f.error()};
   SynchronizeCache16Cdb c;
   c.immed = Bit(cdb, 1, 1);
-  c.lba = Be64(cdb, 2);
-  c.number_of_blocks = Be32(cdb, 10);
-  c.group_number = Bits(cdb, 14, 4, 0);
-  c.control = U8(cdb, 15);
+  c.lba = f->lba;
+  c.number_of_blocks = f->blocks;
+  c.group_number = f->group_number;
+  c.control = f->control;
   return c;
 }
 
 ParseResult<TestUnitReadyCdb> ParseTestUnitReadyCdb(Bytes cdb) {
-  if (auto h = CheckHead(cdb, op::kTestUnitReady, kCdb6, "TEST UNIT READY CDB: short"); !h) {
-    return Unexpected<ParseError>{h.error()};
+  if (auto e = CheckCdbHead(cdb, Head(op::kTestUnitReady, kCdb6, "TEST UNIT READY CDB: short"))) {
+    return *e;
   }
-  for (std::size_t i = 1; i < 5; ++i) {
-    if (U8(cdb, i) != 0) return Fail(ParseErrc::kReservedValue, i, "TUR CDB: reserved byte set");
-  }
+  if (auto e = CheckZeroByteRange(cdb, 1, 5, "TUR CDB: reserved byte set")) return *e;
   return TestUnitReadyCdb{U8(cdb, 5)};
 }
 
 ParseResult<RequestSenseCdb> ParseRequestSenseCdb(Bytes cdb) {
-  if (auto h = CheckHead(cdb, op::kRequestSense, kCdb6, "REQUEST SENSE CDB: short"); !h) {
-    return Unexpected<ParseError>{h.error()};
+  if (auto e = CheckCdbHead(cdb, Head(op::kRequestSense, kCdb6, "REQUEST SENSE CDB: short"))) {
+    return *e;
   }
   if (Bits(cdb, 1, 7, 1) != 0) {
     return Fail(ParseErrc::kReservedValue, 1, "REQUEST SENSE CDB: reserved bits");
   }
-  for (std::size_t i = 2; i < 4; ++i) {
-    if (U8(cdb, i) != 0) {
-      return Fail(ParseErrc::kReservedValue, i, "REQUEST SENSE CDB: reserved byte set");
-    }
-  }
+  if (auto e = CheckZeroByteRange(cdb, 2, 4, "REQUEST SENSE CDB: reserved byte set")) return *e;
   return RequestSenseCdb{Bit(cdb, 1, 0), U8(cdb, 4), U8(cdb, 5)};
 }
 

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "scsi/cdb_checks.h"
+
 namespace openmpio::scsi {
 
 Cdb BuildModeSense10Cdb(const ModeSense10Cdb& c) {
@@ -21,19 +23,17 @@ Cdb BuildModeSense10Cdb(const ModeSense10Cdb& c) {
 }
 
 ParseResult<ModeSense10Cdb> ParseModeSense10Cdb(Bytes cdb) {
-  if (cdb.empty()) return Fail(ParseErrc::kEmpty, 0, "MODE SENSE(10) CDB: empty");
-  if (U8(cdb, 0) != op::kModeSense10) return Fail(ParseErrc::kUnsupported, 0, "not MODE SENSE(10)");
-  if (cdb.size() < kModeSense10CdbLength) {
-    return Fail(ParseErrc::kTooShort, cdb.size(), "MODE SENSE(10) CDB: short");
+  if (auto e = CheckCdbHead(cdb, {.opcode = op::kModeSense10,
+                                  .length = kModeSense10CdbLength,
+                                  .empty = "MODE SENSE(10) CDB: empty",
+                                  .wrong_opcode = "not MODE SENSE(10)",
+                                  .too_short = "MODE SENSE(10) CDB: short"})) {
+    return *e;
   }
   if ((U8(cdb, 1) & 0xE7U) != 0) {
     return Fail(ParseErrc::kReservedValue, 1, "MODE SENSE(10) CDB: reserved bits");
   }
-  for (std::size_t i = 4; i < 7; ++i) {
-    if (U8(cdb, i) != 0) {
-      return Fail(ParseErrc::kReservedValue, i, "MODE SENSE(10) CDB: reserved byte set");
-    }
-  }
+  if (auto e = CheckZeroByteRange(cdb, 4, 7, "MODE SENSE(10) CDB: reserved byte set")) return *e;
   ModeSense10Cdb c;
   c.llbaa = Bit(cdb, 1, 4);
   c.dbd = Bit(cdb, 1, 3);

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "scsi/cdb_checks.h"
+
 namespace openmpio::scsi {
 
 Cdb BuildReadCapacity16Cdb(const ReadCapacity16Cdb& c) {
@@ -17,25 +19,24 @@ Cdb BuildReadCapacity16Cdb(const ReadCapacity16Cdb& c) {
 }
 
 ParseResult<ReadCapacity16Cdb> ParseReadCapacity16Cdb(Bytes cdb) {
-  if (cdb.empty()) return Fail(ParseErrc::kEmpty, 0, "READ CAPACITY(16) CDB: empty");
-  if (U8(cdb, 0) != op::kServiceActionIn16) {
-    return Fail(ParseErrc::kUnsupported, 0, "not SERVICE ACTION IN(16)");
+  if (auto e = CheckCdbHead(cdb, {.opcode = op::kServiceActionIn16,
+                                  .length = kReadCapacity16CdbLength,
+                                  .empty = "READ CAPACITY(16) CDB: empty",
+                                  .wrong_opcode = "not SERVICE ACTION IN(16)",
+                                  .too_short = "READ CAPACITY(16) CDB: short"})) {
+    return *e;
   }
-  if (cdb.size() < kReadCapacity16CdbLength) {
-    return Fail(ParseErrc::kTooShort, cdb.size(), "READ CAPACITY(16) CDB: short");
-  }
-  if (Bits(cdb, 1, 4, 0) != kSaReadCapacity16) {
-    return Fail(ParseErrc::kUnsupported, 1, "SERVICE ACTION IN(16): unsupported service action");
+  if (auto e = CheckServiceAction(cdb, kSaReadCapacity16,
+                                  "SERVICE ACTION IN(16): unsupported service action")) {
+    return *e;
   }
   if (Bits(cdb, 1, 7, 5) != 0) {
     return Fail(ParseErrc::kReservedValue, 1, "READ CAPACITY(16) CDB: reserved bits");
   }
   // The LBA field is obsolete; SBC-3 5.16.1: with PMI 0 a non-zero LBA is
   // INVALID FIELD IN CDB. PMI itself is obsolete and we do not implement it.
-  for (std::size_t i = 2; i < 10; ++i) {
-    if (U8(cdb, i) != 0) {
-      return Fail(ParseErrc::kReservedValue, i, "READ CAPACITY(16) CDB: obsolete LBA set");
-    }
+  if (auto e = CheckZeroByteRange(cdb, 2, 10, "READ CAPACITY(16) CDB: obsolete LBA set")) {
+    return *e;
   }
   if (U8(cdb, 14) != 0) {
     return Fail(ParseErrc::kReservedValue, 14, "READ CAPACITY(16) CDB: PMI/reserved bits");

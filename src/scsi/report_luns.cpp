@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "scsi/cdb_checks.h"
+
 namespace openmpio::scsi {
 
 Cdb BuildReportLunsCdb(const ReportLunsCdb& c) {
@@ -17,15 +19,15 @@ Cdb BuildReportLunsCdb(const ReportLunsCdb& c) {
 }
 
 ParseResult<ReportLunsCdb> ParseReportLunsCdb(Bytes cdb) {
-  if (cdb.empty()) return Fail(ParseErrc::kEmpty, 0, "REPORT LUNS CDB: empty");
-  if (U8(cdb, 0) != op::kReportLuns) return Fail(ParseErrc::kUnsupported, 0, "not REPORT LUNS");
-  if (cdb.size() < kReportLunsCdbLength) {
-    return Fail(ParseErrc::kTooShort, cdb.size(), "REPORT LUNS CDB: short");
+  if (auto e = CheckCdbHead(cdb, {.opcode = op::kReportLuns,
+                                  .length = kReportLunsCdbLength,
+                                  .empty = "REPORT LUNS CDB: empty",
+                                  .wrong_opcode = "not REPORT LUNS",
+                                  .too_short = "REPORT LUNS CDB: short"})) {
+    return *e;
   }
-  for (const std::size_t i : {1U, 3U, 4U, 5U, 10U}) {
-    if (U8(cdb, i) != 0) {
-      return Fail(ParseErrc::kReservedValue, i, "REPORT LUNS CDB: reserved byte set");
-    }
+  if (auto e = CheckZeroBytes(cdb, {1, 3, 4, 5, 10}, "REPORT LUNS CDB: reserved byte set")) {
+    return *e;
   }
   // SELECT REPORT: 00..02 (SPC-4 table 142), 10h..12h (SPC-5); others reserved.
   const std::uint8_t select = U8(cdb, 2);

@@ -3,19 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "scsi/cdb_checks.h"
+
 namespace openmpio::scsi {
-
-namespace {
-
-// Returns the offset of the first non-zero byte in [from, to), or `to`.
-std::size_t FirstNonZero(Bytes b, std::size_t from, std::size_t to) {
-  for (std::size_t i = from; i < to; ++i) {
-    if (U8(b, i) != 0) return i;
-  }
-  return to;
-}
-
-}  // namespace
 
 Cdb BuildRtpgCdb(const RtpgCdb& c) {
   Cdb cdb;
@@ -32,21 +22,22 @@ Cdb BuildRtpgCdb(const RtpgCdb& c) {
 }
 
 ParseResult<RtpgCdb> ParseRtpgCdb(Bytes cdb) {
-  if (cdb.empty()) return Fail(ParseErrc::kEmpty, 0, "RTPG CDB: empty");
-  if (U8(cdb, 0) != op::kMaintenanceIn)
-    return Fail(ParseErrc::kUnsupported, 0, "not MAINTENANCE IN");
-  if (cdb.size() < kRtpgCdbLength) return Fail(ParseErrc::kTooShort, cdb.size(), "RTPG CDB: short");
-  if (Bits(cdb, 1, 4, 0) != kSaReportTargetPortGroups) {
-    return Fail(ParseErrc::kUnsupported, 1, "MAINTENANCE IN: unsupported service action");
+  if (auto e = CheckCdbHead(cdb, {.opcode = op::kMaintenanceIn,
+                                  .length = kRtpgCdbLength,
+                                  .empty = "RTPG CDB: empty",
+                                  .wrong_opcode = "not MAINTENANCE IN",
+                                  .too_short = "RTPG CDB: short"})) {
+    return *e;
+  }
+  if (auto e = CheckServiceAction(cdb, kSaReportTargetPortGroups,
+                                  "MAINTENANCE IN: unsupported service action")) {
+    return *e;
   }
   const std::uint8_t format = Bits(cdb, 1, 7, 5);
   if (format > static_cast<std::uint8_t>(RtpgFormat::kExtended)) {
     return Fail(ParseErrc::kReservedValue, 1, "RTPG CDB: reserved parameter data format");
   }
-  if (const auto i = FirstNonZero(cdb, 2, 6); i != 6) {
-    return Fail(ParseErrc::kReservedValue, i, "RTPG CDB: reserved byte set");
-  }
-  if (U8(cdb, 10) != 0) return Fail(ParseErrc::kReservedValue, 10, "RTPG CDB: reserved byte set");
+  if (auto e = CheckZeroBytes(cdb, {2, 3, 4, 5, 10}, "RTPG CDB: reserved byte set")) return *e;
   RtpgCdb c;
   c.format = static_cast<RtpgFormat>(format);
   c.allocation_length = Be32(cdb, 6);

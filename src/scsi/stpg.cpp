@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "scsi/cdb_checks.h"
+
 namespace openmpio::scsi {
 
 Cdb BuildStpgCdb(const StpgCdb& c) {
@@ -17,18 +19,19 @@ Cdb BuildStpgCdb(const StpgCdb& c) {
 }
 
 ParseResult<StpgCdb> ParseStpgCdb(Bytes cdb) {
-  if (cdb.empty()) return Fail(ParseErrc::kEmpty, 0, "STPG CDB: empty");
-  if (U8(cdb, 0) != op::kMaintenanceOut) {
-    return Fail(ParseErrc::kUnsupported, 0, "not MAINTENANCE OUT");
+  if (auto e = CheckCdbHead(cdb, {.opcode = op::kMaintenanceOut,
+                                  .length = kStpgCdbLength,
+                                  .empty = "STPG CDB: empty",
+                                  .wrong_opcode = "not MAINTENANCE OUT",
+                                  .too_short = "STPG CDB: short"})) {
+    return *e;
   }
-  if (cdb.size() < kStpgCdbLength) return Fail(ParseErrc::kTooShort, cdb.size(), "STPG CDB: short");
-  if (Bits(cdb, 1, 4, 0) != kSaSetTargetPortGroups) {
-    return Fail(ParseErrc::kUnsupported, 1, "MAINTENANCE OUT: unsupported service action");
+  if (auto e = CheckServiceAction(cdb, kSaSetTargetPortGroups,
+                                  "MAINTENANCE OUT: unsupported service action")) {
+    return *e;
   }
   if (Bits(cdb, 1, 7, 5) != 0) return Fail(ParseErrc::kReservedValue, 1, "STPG CDB: reserved bits");
-  for (const std::size_t i : {2U, 3U, 4U, 5U, 10U}) {
-    if (U8(cdb, i) != 0) return Fail(ParseErrc::kReservedValue, i, "STPG CDB: reserved byte set");
-  }
+  if (auto e = CheckZeroBytes(cdb, {2, 3, 4, 5, 10}, "STPG CDB: reserved byte set")) return *e;
   StpgCdb c;
   c.parameter_list_length = Be32(cdb, 6);
   c.control = U8(cdb, 11);

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "scsi/cdb_checks.h"
+
 namespace openmpio::scsi {
 
 Cdb BuildUnmapCdb(const UnmapCdb& c) {
@@ -18,15 +20,16 @@ Cdb BuildUnmapCdb(const UnmapCdb& c) {
 }
 
 ParseResult<UnmapCdb> ParseUnmapCdb(Bytes cdb) {
-  if (cdb.empty()) return Fail(ParseErrc::kEmpty, 0, "UNMAP CDB: empty");
-  if (U8(cdb, 0) != op::kUnmap) return Fail(ParseErrc::kUnsupported, 0, "not UNMAP");
-  if (cdb.size() < kUnmapCdbLength)
-    return Fail(ParseErrc::kTooShort, cdb.size(), "UNMAP CDB: short");
+  if (auto e = CheckCdbHead(cdb, {.opcode = op::kUnmap,
+                                  .length = kUnmapCdbLength,
+                                  .empty = "UNMAP CDB: empty",
+                                  .wrong_opcode = "not UNMAP",
+                                  .too_short = "UNMAP CDB: short"})) {
+    return *e;
+  }
   if (Bits(cdb, 1, 7, 1) != 0)
     return Fail(ParseErrc::kReservedValue, 1, "UNMAP CDB: reserved bits");
-  for (std::size_t i = 2; i < 6; ++i) {
-    if (U8(cdb, i) != 0) return Fail(ParseErrc::kReservedValue, i, "UNMAP CDB: reserved byte set");
-  }
+  if (auto e = CheckZeroByteRange(cdb, 2, 6, "UNMAP CDB: reserved byte set")) return *e;
   if (Bits(cdb, 6, 7, 5) != 0)
     return Fail(ParseErrc::kReservedValue, 6, "UNMAP CDB: reserved bits");
   UnmapCdb c;

@@ -27,6 +27,22 @@ void PutHeader(MutableBytes out, const VpdHeader& h, std::uint8_t page, std::siz
   PutBe16(out, 2, static_cast<std::uint16_t>(page_length));
 }
 
+// A page that is the header and then one byte per element of `payload`
+// (0x00: page codes, SPC-4 7.8.16; 0x80: serial number, 7.8.18). PAGE
+// LENGTH is 16-bit: more than 0xFFFF elements are cut.
+template <typename ByteSequence>
+std::size_t EncodeBytePerElementPage(const VpdHeader& h, std::uint8_t page,
+                                     const ByteSequence& payload, MutableBytes out) {
+  const std::size_t n = std::min<std::size_t>(payload.size(), 0xFFFF);
+  std::vector<std::byte> full(kVpdHeaderLength + n);
+  const MutableBytes f{full};
+  PutHeader(f, h, page, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    Put8(f, kVpdHeaderLength + i, static_cast<std::uint8_t>(payload[i]));
+  }
+  return CopyTruncated(full, out);
+}
+
 // Walks designation descriptors in b[off, end) (SPC-4 7.8.6.1 table 459).
 ParseResult<std::vector<Designator>> ParseDesignators(Bytes b, std::size_t off, std::size_t end) {
   std::vector<Designator> out;
@@ -155,12 +171,7 @@ ParseResult<SupportedVpdPages> ParseSupportedVpdPages(Bytes b) {
 }
 
 std::size_t EncodeSupportedVpdPages(const SupportedVpdPages& p, MutableBytes out) {
-  const std::size_t n = std::min<std::size_t>(p.pages.size(), 0xFFFF);
-  std::vector<std::byte> full(kVpdHeaderLength + n);
-  const MutableBytes f{full};
-  PutHeader(f, p.header, vpd::kSupportedPages, n);
-  for (std::size_t i = 0; i < n; ++i) Put8(f, kVpdHeaderLength + i, p.pages[i]);
-  return CopyTruncated(full, out);
+  return EncodeBytePerElementPage(p.header, vpd::kSupportedPages, p.pages, out);
 }
 
 // ---- 0x80 ---------------------------------------------------------------------
@@ -181,13 +192,7 @@ ParseResult<UnitSerialNumber> ParseUnitSerialNumber(Bytes b) {
 }
 
 std::size_t EncodeUnitSerialNumber(const UnitSerialNumber& p, MutableBytes out) {
-  const std::size_t n = std::min<std::size_t>(p.serial.size(), 0xFFFF);
-  std::vector<std::byte> full(kVpdHeaderLength + n);
-  const MutableBytes f{full};
-  PutHeader(f, p.header, vpd::kUnitSerialNumber, n);
-  for (std::size_t i = 0; i < n; ++i)
-    Put8(f, kVpdHeaderLength + i, static_cast<std::uint8_t>(p.serial[i]));
-  return CopyTruncated(full, out);
+  return EncodeBytePerElementPage(p.header, vpd::kUnitSerialNumber, p.serial, out);
 }
 
 // ---- 0x83 ---------------------------------------------------------------------

@@ -7,18 +7,11 @@
 // another test holds the ports 3260–3269. Takes about 20 s.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
@@ -32,38 +25,16 @@
 #include "scsi/rtpg.h"
 #include "scsi/sense.h"
 #include "scsi/vpd.h"
+#include "test_io.h"
 
 namespace openmpio::scsi {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ToolRun {
-  int exit_code = -1;
-  std::string output;
-};
-
-ToolRun RunTool(const std::string& command) {
-  ToolRun r;
-  std::FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::vector<std::byte> ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  const std::vector<char> chars{std::istreambuf_iterator<char>(in),
-                                std::istreambuf_iterator<char>()};
-  std::vector<std::byte> out(chars.size());
-  std::transform(chars.begin(), chars.end(), out.begin(),
-                 [](char c) { return static_cast<std::byte>(c); });
-  return out;
-}
+using openmpio::testing::ReadFileBytes;
+using openmpio::testing::RunTool;
+using openmpio::testing::TempDir;
+using openmpio::testing::ToolRun;
 
 std::set<std::string> BinFiles(const fs::path& dir) {
   std::set<std::string> names;
@@ -163,16 +134,9 @@ TEST(LiveCapture, FreshCapturesDecodeLikeTheCommittedOnes) {
   }
   if (geteuid() != 0) GTEST_SKIP() << "tgtd needs root: no live capture";
 
-  std::string tmpl = (fs::temp_directory_path() / "openmpio-live-capture.XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  const fs::path out = tmpl;
-  struct Cleanup {
-    fs::path p;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(p, ec);
-    }
-  } cleanup{out};
+  const TempDir tmp("openmpio-live-capture");
+  ASSERT_FALSE(tmp.path().empty());
+  const fs::path& out = tmp.path();
 
   std::string env;
   const fs::path built = fs::path(OPENMPIO_BINARY_DIR) / "tools/scsi-capture/scsi-capture";
@@ -194,8 +158,8 @@ TEST(LiveCapture, FreshCapturesDecodeLikeTheCommittedOnes) {
     for (const std::string& name : want) {
       if (got.count(name) == 0) continue;
       SCOPED_TRACE(name);
-      EXPECT_EQ(Decoded(name, ReadFile(out / target / name)),
-                Decoded(name, ReadFile(committed / target / name)));
+      EXPECT_EQ(Decoded(name, ReadFileBytes(out / target / name)),
+                Decoded(name, ReadFileBytes(committed / target / name)));
       ++compared;
     }
   }

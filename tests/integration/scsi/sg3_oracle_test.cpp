@@ -11,19 +11,13 @@
 // Skips (GTEST_SKIP) only when the sg3-utils program is not installed.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <regex>
 #include <span>
@@ -34,51 +28,20 @@
 #include "hex.h"
 #include "scsi/sense.h"
 #include "scsi/vpd.h"
+#include "test_io.h"
 
 namespace openmpio::scsi {
 namespace {
 
 namespace fs = std::filesystem;
 using openmpio::testing::Hex;
+using openmpio::testing::ReadFileBytes;
+using openmpio::testing::RunTool;
+using openmpio::testing::TempDir;
 using openmpio::testing::ToHex;
+using openmpio::testing::ToolRun;
 
 // ---- helpers -------------------------------------------------------------------
-
-// A private folder under TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "openmpio-sg3.XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-struct ToolRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-ToolRun RunTool(const std::string& command) {
-  ToolRun r;
-  std::FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 bool ToolInstalled(const std::string& name) {
   return RunTool("command -v " + name + " >/dev/null").exit_code == 0;
@@ -102,16 +65,6 @@ fs::path WriteHexFile(const TempDir& dir, const std::string& name,
   const fs::path p = dir.path() / name;
   std::ofstream(p) << ToHex(bytes) << "\n";
   return p;
-}
-
-std::vector<std::byte> ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  const std::vector<char> chars{std::istreambuf_iterator<char>(in),
-                                std::istreambuf_iterator<char>()};
-  std::vector<std::byte> out(chars.size());
-  std::transform(chars.begin(), chars.end(), out.begin(),
-                 [](char c) { return static_cast<std::byte>(c); });
-  return out;
 }
 
 std::string HexLower(std::span<const std::byte> b) {
@@ -213,7 +166,7 @@ class Sg3Oracle : public ::testing::Test {
       GTEST_SKIP() << name << " (sg3-utils) is not installed: this oracle cannot run";
     }
   }
-  TempDir dir_;
+  TempDir dir_{"openmpio-sg3"};
 };
 
 TEST_F(Sg3Oracle, SenseFromOurEncoderDecodesTheSame) {
@@ -539,7 +492,7 @@ TEST_F(Sg3Oracle, Vpd83CapturesDecodeTheSame) {
   const fs::path data = fs::path(OPENMPIO_TEST_DATA_DIR) / "captures";
   for (const char* name : {"tgt/vpd83.bin", "istgt/vpd83.bin", "istgt/vpd83_portal_b.bin"}) {
     SCOPED_TRACE(name);
-    const std::vector<std::byte> bytes = ReadFile(data / name);
+    const std::vector<std::byte> bytes = ReadFileBytes(data / name);
     ASSERT_FALSE(bytes.empty()) << "missing capture " << (data / name);
     const auto ours = ParseDeviceIdentification(bytes);
     ASSERT_TRUE(ours.has_value()) << ours.error().what;
@@ -552,12 +505,14 @@ TEST_F(Sg3Oracle, Vpd83CapturesDecodeTheSame) {
   }
   // The two istgt portals differ exactly where SPC-4 says they should: the
   // relative target port and target port group, per portal group.
-  const auto a = ParseDeviceIdentification(ReadFile(data / "istgt/vpd83.bin"));
-  const auto b = ParseDeviceIdentification(ReadFile(data / "istgt/vpd83_portal_b.bin"));
+  const std::vector<std::byte> bytes_a = ReadFileBytes(data / "istgt/vpd83.bin");
+  const std::vector<std::byte> bytes_b = ReadFileBytes(data / "istgt/vpd83_portal_b.bin");
+  const auto a = ParseDeviceIdentification(bytes_a);
+  const auto b = ParseDeviceIdentification(bytes_b);
   ASSERT_TRUE(a.has_value());
   ASSERT_TRUE(b.has_value());
-  const auto sg_a = RunTool("sg_vpd --inhex=" + WriteHexFile(dir_, "a.hex", ReadFile(data / "istgt/vpd83.bin")).string());
-  const auto sg_b = RunTool("sg_vpd --inhex=" + WriteHexFile(dir_, "b.hex", ReadFile(data / "istgt/vpd83_portal_b.bin")).string());
+  const auto sg_a = RunTool("sg_vpd --inhex=" + WriteHexFile(dir_, "a.hex", bytes_a).string());
+  const auto sg_b = RunTool("sg_vpd --inhex=" + WriteHexFile(dir_, "b.hex", bytes_b).string());
   EXPECT_NE(sg_a.output.find("Relative target port: 0x1"), std::string::npos);
   EXPECT_NE(sg_b.output.find("Relative target port: 0x2"), std::string::npos);
   EXPECT_NE(sg_a.output.find("Target port group: 0x1"), std::string::npos);

@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -27,6 +26,7 @@
 #include "scsi/rtpg.h"
 #include "scsi/sense.h"
 #include "scsi/vpd.h"
+#include "test_io.h"
 
 namespace openmpio::scsi {
 namespace {
@@ -43,12 +43,7 @@ const fs::path& CaptureDir() {
 std::vector<std::byte> Capture(const std::string& name) {
   std::ifstream in(CaptureDir() / name, std::ios::binary);
   EXPECT_TRUE(in.good()) << "missing capture " << (CaptureDir() / name);
-  const std::vector<char> chars{std::istreambuf_iterator<char>(in),
-                                std::istreambuf_iterator<char>()};
-  std::vector<std::byte> out(chars.size());
-  std::transform(chars.begin(), chars.end(), out.begin(),
-                 [](char c) { return static_cast<std::byte>(c); });
-  return out;
+  return testing::ReadAllBytes(in);
 }
 
 constexpr std::uint64_t kMiB = 1024 * 1024;

@@ -9,20 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "byte_vectors.h"
 #include "hex.h"
 
 namespace openmpio::scsi {
 namespace {
 
+using openmpio::testing::FromU8;
 using openmpio::testing::Hex;
 using openmpio::testing::ToHex;
-
-std::vector<std::byte> FromU8(const std::vector<std::uint8_t>& v) {
-  std::vector<std::byte> out;
-  out.reserve(v.size());
-  for (const auto x : v) out.push_back(std::byte{x});
-  return out;
-}
 
 // A LIO-style answer cut at 36 bytes by the allocation length:
 //   byte 0  00  qualifier 0, type 0 (direct access)

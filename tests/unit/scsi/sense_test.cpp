@@ -11,20 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "byte_vectors.h"
 #include "hex.h"
 
 namespace openmpio::scsi {
 namespace {
 
+using openmpio::testing::FromU8;
 using openmpio::testing::Hex;
 using openmpio::testing::ToHex;
-
-std::vector<std::byte> FromU8(const std::vector<std::uint8_t>& v) {
-  std::vector<std::byte> out;
-  out.reserve(v.size());
-  for (const auto x : v) out.push_back(std::byte{x});
-  return out;
-}
 
 ParseErrc ErrcOf(const std::vector<std::byte>& b) {
   auto r = ParseSense(b);

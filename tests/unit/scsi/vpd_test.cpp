@@ -9,20 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "byte_vectors.h"
 #include "hex.h"
 
 namespace openmpio::scsi {
 namespace {
 
+using openmpio::testing::FromU8;
 using openmpio::testing::Hex;
 using openmpio::testing::ToHex;
-
-std::vector<std::byte> FromU8(const std::vector<std::uint8_t>& v) {
-  std::vector<std::byte> out;
-  out.reserve(v.size());
-  for (const auto x : v) out.push_back(std::byte{x});
-  return out;
-}
 
 template <typename F>
 std::vector<std::byte> Encoded(F&& encode) {
