@@ -1,0 +1,275 @@
+// Discovery over one nexus (spec/scsi-alua.md "Discovering ALUA", DESIGN.md
+// "Identity"): login, REPORT LUNS, then per LU standard INQUIRY, VPD 0x00 and
+// only the pages it lists (0x83 required for identity; 0xB0 / 0xB2 optional —
+// a failed optional page never fails a path), RTPG when TPGS says ALUA, the
+// claim into a Disk, and READ CAPACITY(16) through an active path (it goes
+// through the normal dispatch, so the policy picks the path).
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "engine/engine_impl.h"
+#include "scsi/block_commands.h"
+#include "scsi/inquiry.h"
+#include "scsi/read_capacity.h"
+#include "scsi/report_luns.h"
+#include "scsi/vpd.h"
+
+namespace openmpio::engine {
+namespace {
+
+bool Good(const transport::Result& r) {
+  return r.outcome == transport::Outcome::kCompleted && r.status == scsi::ScsiStatus::kGood;
+}
+
+// What one LU's discovery collected, between the asynchronous steps.
+struct LuProbe {
+  std::uint64_t lun = 0;
+  scsi::StandardInquiry inquiry;
+  scsi::SupportedVpdPages pages;
+  std::optional<scsi::DeviceIdentification> id;
+  std::optional<scsi::BlockLimits> limits;
+};
+
+constexpr std::uint16_t kVpdAllocation = 4096;
+constexpr std::uint32_t kReportLunsAllocation = 16384;
+
+}  // namespace
+
+void Engine::Impl::StartDiscovery(NexusRuntime& n) {
+  ++discovering;
+  NexusRuntime* np = &n;
+  ConnectNexus(n, [this, np](const Status& s) {
+    np->last_state = np->transport->state();
+    if (!s.ok()) {
+      // Not a path yet: retried by the monitor, which rediscovers on login.
+      np->discovered = true;
+      --discovering;
+      np->failed = true;
+      ScheduleProbe(*np);
+      return;
+    }
+    --discovering;
+    StartDiscoveryAfterLogin(*np);
+  });
+}
+
+void Engine::Impl::StartDiscoveryAfterLogin(NexusRuntime& n) {
+  ++discovering;
+  NexusRuntime* np = &n;
+  {
+    scsi::ReportLunsCdb rl;
+    rl.allocation_length = kReportLunsAllocation;
+    IssueCommand(*np, 0, scsi::BuildReportLunsCdb(rl), kReportLunsAllocation,
+                 [this, np](const transport::Result& r, std::span<const std::byte> data) {
+                   auto luns = std::make_shared<std::vector<std::uint64_t>>();
+                   if (Good(r)) {
+                     if (auto parsed = scsi::ParseReportLuns(data)) {
+                       for (const scsi::Lun& l : parsed->luns) {
+                         if (auto num = l.number()) luns->push_back(*num);
+                       }
+                     }
+                   }
+                   // One LU after the other: discovery is not a hot path, and
+                   // the order keeps MSDSM's path order deterministic.
+                   auto step = std::make_shared<std::function<void(std::size_t)>>();
+                   *step = [this, np, luns, step](std::size_t i) {
+                     if (i >= luns->size()) {
+                       np->discovered = true;
+                       --discovering;
+                       // Break the self-reference once this call has returned.
+                       control.Post([step]() { *step = nullptr; });
+                       return;
+                     }
+                     DiscoverLun(*np, (*luns)[i], [step, i]() {
+                       if (*step) (*step)(i + 1);
+                     });
+                   };
+                   (*step)(0);
+                 });
+  }
+}
+
+void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function<void()> next) {
+  NexusRuntime* np = &n;
+  auto probe = std::make_shared<LuProbe>();
+  probe->lun = lun;
+  auto finish = std::make_shared<std::function<void()>>();
+
+  // Claim, RTPG, online, publish, capacity.
+  *finish = [this, np, probe, next, lun]() {
+    dsm::PathCandidate c;
+    c.peripheral_qualifier = probe->inquiry.peripheral_qualifier;
+    c.peripheral_device_type = probe->inquiry.peripheral_device_type;
+    c.lu_designator = *probe->id->LogicalUnitDesignator();
+    c.target_name = np->transport->address().target_name;
+    for (const scsi::Designator& d : probe->id->designators) {
+      if (d.association == scsi::Association::kTargetDevice) c.target_device_designators.push_back(d);
+    }
+    if (auto rtp = probe->id->relative_target_port(); rtp && *rtp) c.relative_target_port = **rtp;
+    if (auto tpg = probe->id->target_port_group(); tpg && *tpg) c.tpg_id = **tpg;
+    c.alua = static_cast<dsm::AluaSupport>(static_cast<std::uint32_t>(probe->inquiry.tpgs));
+    c.nexus = np->nexus;
+    auto claimed = topology.Claim(c);
+    if (!claimed) {
+      next();  // not ours (another device type, an unprovable merge, ...)
+      return;
+    }
+    dsm::Disk* disk = *claimed;
+    DiskRuntime& d = RuntimeFor(disk, probe->inquiry.vendor, probe->inquiry.product);
+    const auto idx = disk->IndexOf(np->nexus->id);
+    if (!idx) {
+      next();
+      return;
+    }
+    d.path_lun[*idx].store(lun, std::memory_order_relaxed);
+    d.path_nexus[*idx].store(np, std::memory_order_release);
+    np->lus.push_back(NexusRuntime::Lu{&d, lun});
+    if (probe->limits && probe->limits->maximum_transfer_length != 0) {
+      const std::uint32_t m = probe->limits->maximum_transfer_length;
+      d.max_transfer_blocks = d.max_transfer_blocks == 0 ? m : std::min(d.max_transfer_blocks, m);
+      if (auto u = probe->limits->maximum_unmap_lba_count; u && *u != 0) {
+        d.max_unmap_blocks = d.max_unmap_blocks == 0 ? *u : std::min(d.max_unmap_blocks, *u);
+      }
+      if (auto ws = probe->limits->maximum_write_same_length; ws && *ws != 0) {
+        const auto w = static_cast<std::uint32_t>(std::min<std::uint64_t>(*ws, 0xFFFFFFFFU));
+        d.max_write_same_blocks =
+            d.max_write_same_blocks == 0 ? w : std::min(d.max_write_same_blocks, w);
+      }
+    }
+    auto go_online = [this, np, &d, next]() {
+      if (!np->failed) {
+        d.disk->SetVerification(np->nexus->id, dsm::PathVerification::kOnline).IgnoreError();
+      }
+      Publish(d);
+      ReadCapacity(d);
+      next();
+    };
+    if (dsm::HasAlua(disk->alua)) {
+      RefreshAlua(d, go_online);
+    } else {
+      go_online();
+    }
+  };
+
+  auto read_optional_pages = std::make_shared<std::function<void()>>();
+  *read_optional_pages = [this, np, probe, finish, lun]() {
+    auto after_b0 = [this, np, probe, finish, lun]() {
+      if (!probe->pages.Supports(scsi::vpd::kLogicalBlockProvisioning)) {
+        (*finish)();
+        return;
+      }
+      // Read for completeness (the array answers it; istgt answers CHECK
+      // CONDITION with empty sense): its failure is ignored.
+      IssueCommand(*np, lun, scsi::BuildInquiryCdb(true, scsi::vpd::kLogicalBlockProvisioning, 64),
+                   64, [finish](const transport::Result&, std::span<const std::byte>) {
+                     (*finish)();
+                   });
+    };
+    if (!probe->pages.Supports(scsi::vpd::kBlockLimits)) {
+      after_b0();
+      return;
+    }
+    IssueCommand(*np, lun, scsi::BuildInquiryCdb(true, scsi::vpd::kBlockLimits, 64), 64,
+                 [probe, after_b0](const transport::Result& r, std::span<const std::byte> data) {
+                   if (Good(r)) {
+                     if (auto bl = scsi::ParseBlockLimits(data)) probe->limits = *bl;
+                   }
+                   after_b0();
+                 });
+  };
+
+  // Standard INQUIRY → VPD 0x00 → VPD 0x83 → optional pages.
+  IssueCommand(
+      n, lun, scsi::BuildInquiryCdb(false, 0, 96), 96,
+      [this, np, probe, next, lun, read_optional_pages](const transport::Result& r,
+                                                        std::span<const std::byte> data) {
+        auto inq = Good(r) ? scsi::ParseStandardInquiry(data)
+                           : scsi::ParseResult<scsi::StandardInquiry>(
+                                 scsi::Fail(scsi::ParseErrc::kEmpty, 0, "no answer"));
+        if (!inq || inq->peripheral_qualifier != scsi::kPeripheralQualifierConnected ||
+            inq->peripheral_device_type != scsi::kDeviceTypeDirectAccess) {
+          next();  // only qualifier 0, type 0 is claimed (DESIGN.md "Identity")
+          return;
+        }
+        probe->inquiry = *inq;
+        IssueCommand(
+            *np, lun, scsi::BuildInquiryCdb(true, scsi::vpd::kSupportedPages, 255), 255,
+            [this, np, probe, next, lun, read_optional_pages](const transport::Result& r0,
+                                                              std::span<const std::byte> d0) {
+              if (Good(r0)) {
+                if (auto pages = scsi::ParseSupportedVpdPages(d0)) probe->pages = *pages;
+              }
+              if (!probe->pages.Supports(scsi::vpd::kDeviceIdentification)) {
+                next();  // no identity, no claim
+                return;
+              }
+              IssueCommand(*np, lun,
+                           scsi::BuildInquiryCdb(true, scsi::vpd::kDeviceIdentification,
+                                                 kVpdAllocation),
+                           kVpdAllocation,
+                           [probe, next, read_optional_pages](const transport::Result& r83,
+                                                              std::span<const std::byte> d83) {
+                             if (Good(r83)) {
+                               if (auto id = scsi::ParseDeviceIdentification(d83)) probe->id = *id;
+                             }
+                             if (!probe->id || probe->id->LogicalUnitDesignator() == nullptr) {
+                               next();
+                               return;
+                             }
+                             (*read_optional_pages)();
+                           });
+            });
+      });
+}
+
+void Engine::Impl::ReadCapacity(DiskRuntime& d) {
+  if (d.ready.load(std::memory_order_acquire) || d.capacity_in_flight) return;
+  const dsm::SelectionSnapshot* s = d.snapshot.current();
+  if (s == nullptr || s->usable().empty()) return;  // retried at the next publish
+  d.capacity_in_flight = true;
+  auto parent = std::make_unique<IoParent>();
+  parent->scratch.resize(scsi::kReadCapacity16DataLength);
+  IoParent* pp = parent.get();
+  DiskRuntime* dp = &d;
+  std::weak_ptr<bool> token = alive;
+  parent->done = [this, dp, pp, token](const Status& st) {
+    // Runs where the chunk completed; geometry is control-owned.
+    std::vector<std::byte> bytes = pp->scratch;
+    control.Post([this, dp, st, bytes = std::move(bytes), token]() {
+      if (token.expired()) return;
+      dp->capacity_in_flight = false;
+      auto rc = st.ok() ? scsi::ParseReadCapacity16(bytes)
+                        : scsi::ParseResult<scsi::ReadCapacity16Data>(
+                              scsi::Fail(scsi::ParseErrc::kEmpty, 0, "failed"));
+      if (!rc) {
+        control.PostAfter(config.retry_interval, [this, dp, token]() {
+          if (!token.expired()) ReadCapacity(*dp);
+        });
+        return;
+      }
+      dp->blocks = rc->block_count();
+      dp->block_size = rc->block_length;
+      if (dp->max_transfer_blocks == 0) {
+        dp->max_transfer_blocks = std::max<std::uint32_t>(1, config.default_max_transfer_bytes /
+                                                                 rc->block_length);
+      }
+      if (dp->max_unmap_blocks == 0) dp->max_unmap_blocks = 1U << 22;
+      if (dp->max_write_same_blocks == 0) dp->max_write_same_blocks = 0xFFFF;
+      dp->ready.store(true, std::memory_order_release);
+    });
+  };
+  auto chunk = std::make_unique<IoChunk>();
+  chunk->parent = pp;
+  chunk->disk = &d;
+  chunk->op = IoOp::kReadCapacity;
+  chunk->data_in = std::span<std::byte>(pp->scratch);
+  chunk->hint.kind = dsm::IoKind::kOther;
+  IoChunk* c = chunk.get();
+  parent->chunks.push_back(std::move(chunk));
+  parent->remaining.store(1, std::memory_order_relaxed);
+  parent.release();  // owned by itself until FinishChunk deletes it
+  Dispatch(c);
+}
+
+}  // namespace openmpio::engine

@@ -1,0 +1,204 @@
+// Per-disk and per-nexus runtime state of the engine: the published selection
+// snapshot and its reclamation, the SelectorState, the path → nexus table the
+// data path dispatches with, the no-path queue, the list of writes whose fate
+// is unknown (for the write-fencing step), and counters.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/executor.h"
+#include "dsm/snapshot.h"
+#include "dsm/topology.h"
+#include "dsm/types.h"
+#include "engine/engine.h"
+#include "transport/transport.h"
+
+namespace openmpio::engine {
+
+struct IoChunk;
+
+// ---- snapshot publication --------------------------------------------------------
+//
+// One atomic pointer to the current SelectionSnapshot; readers pin it with a
+// two-slot epoch scheme in the manner of Linux SRCU:
+//   reader: e = epoch; readers[e & 1]++; if epoch != e: undo and retry;
+//           p = current; ... use p ...; readers[e & 1]--.
+//   writer (control executor only): Publish swaps the pointer and retires the
+//   old snapshot to `pending`. Reclaim() flips the epoch when nothing waits on
+//   the other slot (pending → waiting, remembering the old slot); once that
+//   slot's reader count is observed 0, every reader that could have loaded a
+//   waiting snapshot has left, and they are freed. Readers that register after
+//   the flip count in the new slot and load the new pointer (every operation
+//   is seq_cst, so "registered before the flip" and "loaded after the swap"
+//   cannot both miss).
+// A pin is held only across Select + StartIo (never across a command): a
+// request keeps a copy of its SnapshotEntry; the nexus counters it points at
+// live as long as the Topology (the engine never removes a nexus). So a grace
+// period is a few instructions long, and reclamation never waits for I/O.
+// Cost on the hot path: two seq_cst read-modify-writes on a per-disk counter
+// (per-thread counters or liburcu can replace it without changing callers).
+class SnapshotCell {
+ public:
+  class Pin {
+   public:
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+    ~Pin() { slot_->fetch_sub(1, std::memory_order_seq_cst); }
+    [[nodiscard]] const dsm::SelectionSnapshot* get() const noexcept { return snap_; }
+
+   private:
+    friend class SnapshotCell;
+    Pin(std::atomic<std::int64_t>* slot, const dsm::SelectionSnapshot* s) : slot_(slot), snap_(s) {}
+    std::atomic<std::int64_t>* slot_;
+    const dsm::SelectionSnapshot* snap_;
+  };
+
+  SnapshotCell() = default;
+  SnapshotCell(const SnapshotCell&) = delete;
+  SnapshotCell& operator=(const SnapshotCell&) = delete;
+
+  // Any thread.
+  [[nodiscard]] Pin Acquire() const noexcept;
+  // Control executor only.
+  void Publish(std::unique_ptr<const dsm::SelectionSnapshot> next);
+  [[nodiscard]] const dsm::SelectionSnapshot* current() const noexcept { return owned_.get(); }
+  // Advances reclamation; true while retired snapshots remain.
+  bool Reclaim();
+  [[nodiscard]] std::size_t retired() const noexcept { return pending_.size() + waiting_.size(); }
+
+ private:
+  std::atomic<const dsm::SelectionSnapshot*> ptr_{nullptr};
+  mutable std::atomic<std::uint64_t> epoch_{0};
+  mutable std::array<std::atomic<std::int64_t>, 2> readers_{};
+  // Writer-only.
+  std::unique_ptr<const dsm::SelectionSnapshot> owned_;
+  std::vector<std::unique_ptr<const dsm::SelectionSnapshot>> pending_;
+  std::vector<std::unique_ptr<const dsm::SelectionSnapshot>> waiting_;
+  std::size_t waiting_slot_ = 0;
+};
+
+// ---- nexus ---------------------------------------------------------------------------
+
+// Counters of one nexus. Written by its executor (and the control executor for
+// path_failures / probes / reinstatements) with relaxed atomics; read anywhere.
+struct NexusStats {
+  std::atomic<std::uint64_t> commands{0};
+  std::atomic<std::uint64_t> completions{0};
+  std::atomic<std::uint64_t> transport_errors{0};
+  std::atomic<std::uint64_t> retries{0};
+  std::atomic<std::uint64_t> path_failures{0};
+  std::atomic<std::uint64_t> probes{0};
+  std::atomic<std::uint64_t> reinstatements{0};
+};
+
+struct DiskRuntime;
+
+// One I_T nexus as the engine runs it.
+//  - transport: used only on *executor (transport.h).
+//  - everything under "control" is read and written on the control executor.
+//  - stats: see NexusStats.
+struct NexusRuntime {
+  std::unique_ptr<transport::TransportNexus> transport;
+  Executor* executor = nullptr;
+  std::shared_ptr<dsm::Nexus> nexus;  // the DSM's (id, identity, counters)
+  NexusStats stats;
+
+  // control
+  bool discovered = false;      // discovery finished (successfully or not)
+  bool failed = false;          // failed by the engine; the monitor probes it
+  bool probing = false;         // a probe is in flight
+  Executor::TimerId probe_timer = 0;
+  TimePoint probe_due{};
+  Duration backoff{0};          // next probe delay (back-off)
+  transport::NexusState last_state = transport::NexusState::kDisconnected;  // seen via control
+  struct Lu {
+    DiskRuntime* disk = nullptr;
+    std::uint64_t lun = 0;
+  };
+  std::vector<Lu> lus;  // the paths this nexus carries
+};
+
+// ---- disk ------------------------------------------------------------------------------
+
+// A write whose fate is unknown: it timed out or lost its connection and may
+// still reach the target. The write-fencing step fences these (DESIGN.md
+// "Write fencing" rule 2); this step only records them.
+struct UnknownFateWrite {
+  std::uint64_t lba = 0;
+  std::uint64_t blocks = 0;
+  dsm::DsmPathId path = 0;
+  transport::TaskTag tag = 0;
+  TimePoint when{};
+};
+
+// Counters of one path (disk, path index): relaxed atomics, written on the
+// nexus executor, read anywhere.
+struct PathStats {
+  std::atomic<std::uint64_t> commands{0};
+  std::atomic<std::uint64_t> errors{0};
+};
+
+// One multipath disk.
+//  - disk (the DSM's), refresh_* and capacity_*: control executor only.
+//  - snapshot, selector, path_nexus/path_lun, geometry after `ready`: any
+//    thread (path_nexus/path_lun entries are written before the snapshot that
+//    first names their index is published, and never change afterwards:
+//    Disk::paths only grows).
+//  - no_path_queue: under queue_mutex. unknown_fate: under fate_mutex.
+struct DiskRuntime {
+  Engine::Impl* engine = nullptr;
+  std::size_t index = 0;
+  dsm::Disk* disk = nullptr;
+  std::string name;
+  std::string vendor, product;
+
+  SnapshotCell snapshot;
+  dsm::SelectorState selector;
+  std::array<std::atomic<NexusRuntime*>, dsm::kMaxPathsPerDisk> path_nexus{};
+  std::array<std::atomic<std::uint64_t>, dsm::kMaxPathsPerDisk> path_lun{};
+  std::array<PathStats, dsm::kMaxPathsPerDisk> path_stats{};
+
+  // Geometry: written on the control executor before `ready` is set (release).
+  std::atomic<bool> ready{false};
+  std::uint64_t blocks = 0;
+  std::uint32_t block_size = 0;
+  std::uint32_t max_transfer_blocks = 0;   // what a READ/WRITE may carry
+  std::uint32_t max_unmap_blocks = 0;      // per UNMAP descriptor / command
+  std::uint32_t max_write_same_blocks = 0;
+  std::atomic<std::uint64_t> transition_window_ms{60'000};
+
+  // Deferred errors (SPC-4 4.5.5): the next flush fails.
+  std::atomic<std::uint64_t> deferred_errors{0};
+  std::atomic<bool> deferred_pending{false};
+
+  // No usable path: requests wait here (bounded).
+  std::mutex queue_mutex;
+  std::deque<IoChunk*> no_path_queue;
+  Executor::TimerId expiry_timer = 0;  // control
+
+  std::mutex fate_mutex;
+  std::vector<UnknownFateWrite> unknown_fate;
+
+  // ALUA refresh coalescing (control): one RTPG in flight per LU.
+  bool refresh_in_flight = false;
+  bool refresh_again = false;
+  std::vector<std::function<void()>> refresh_waiters;   // for the next RTPG
+  std::vector<std::function<void()>> current_waiters;   // answered by the RTPG in flight
+
+  bool capacity_in_flight = false;
+
+  // Records a write of unknown fate (any thread).
+  void RecordUnknownFateWrite(const UnknownFateWrite& w);
+  [[nodiscard]] std::size_t unknown_fate_count();
+};
+
+}  // namespace openmpio::engine

@@ -1,0 +1,241 @@
+// Engine: construction, nexus registration, snapshot publication and
+// reclamation, reports, and the DiskHandle entry points.
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "engine/engine_impl.h"
+#include "scsi/vpd.h"
+
+namespace openmpio::engine {
+
+Engine::Impl::Impl(EngineConfig c, Executor& ctl) : config(std::move(c)), control(ctl) {
+  options.strict_msdsm = config.strict_msdsm;
+  if (config.path_verify_enabled) ScheduleVerification();
+}
+
+Engine::Impl::~Impl() {
+  shutting_down = true;
+  alive.reset();  // callbacks already posted elsewhere see it and do nothing
+  if (reclaim_timer != 0) control.Cancel(reclaim_timer);
+  if (verify_timer != 0) control.Cancel(verify_timer);
+  for (auto& n : nexuses) {
+    if (n->probe_timer != 0) control.Cancel(n->probe_timer);
+  }
+  for (auto& d : disks) {
+    if (d->expiry_timer != 0) control.Cancel(d->expiry_timer);
+  }
+}
+
+std::uint64_t Engine::Impl::NowMs() const {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(control.Now().time_since_epoch())
+          .count());
+}
+
+DiskRuntime& Engine::Impl::RuntimeFor(dsm::Disk* disk, const std::string& vendor,
+                                      const std::string& product) {
+  for (auto& d : disks) {
+    if (d->disk == disk) return *d;
+  }
+  auto d = std::make_unique<DiskRuntime>();
+  d->engine = this;
+  d->index = disks.size();
+  d->disk = disk;
+  d->name = scsi::DesignatorText(disk->lu_designator);
+  d->vendor = vendor;
+  d->product = product;
+  if (config.default_policy != dsm::LoadBalancePolicy::kNone && !disk->settings.explicit_policy) {
+    disk->settings.policy = config.default_policy;
+  }
+  disks.push_back(std::move(d));
+  return *disks.back();
+}
+
+void Engine::Impl::Publish(DiskRuntime& d) {
+  auto snap = dsm::BuildSnapshot(*d.disk, d.selector, d.snapshot.current(), options, NowMs());
+  const bool usable = !snap->usable().empty();
+  d.transition_window_ms.store(d.disk->TransitionWindowMs(), std::memory_order_relaxed);
+  d.snapshot.Publish(std::move(snap));
+  ScheduleReclaim();
+  if (usable) {
+    DrainNoPath(d);
+    ReadCapacity(d);
+  }
+}
+
+void Engine::Impl::ScheduleReclaim() {
+  if (reclaim_timer != 0) return;
+  bool any = false;
+  for (auto& d : disks) any = d->snapshot.Reclaim() || any;
+  if (!any) return;
+  // A reader holds a pin for a few instructions: try again shortly.
+  reclaim_timer = control.PostAfter(std::chrono::milliseconds(10), [this]() {
+    reclaim_timer = 0;
+    ScheduleReclaim();
+  });
+}
+
+// ---- Engine -----------------------------------------------------------------------
+
+Engine::Engine(EngineConfig config, Executor& control)
+    : impl_(std::make_unique<Impl>(std::move(config), control)) {}
+
+Engine::~Engine() = default;
+
+void Engine::AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor& executor) {
+  auto n = std::make_unique<NexusRuntime>();
+  const transport::NexusAddress& a = nexus->address();
+  n->nexus = impl_->topology.AddNexus(
+      dsm::NexusIdentity{a.initiator_name, a.isid, a.target_name, a.portal_group_tag, a.portal});
+  n->transport = std::move(nexus);
+  n->executor = &executor;
+  n->backoff = impl_->config.retry_interval;
+  NexusRuntime* np = n.get();
+  impl_->nexuses.push_back(std::move(n));
+  Impl* impl = impl_.get();
+  std::weak_ptr<bool> token = impl->alive;
+  executor.Post([impl, np, token]() {
+    if (token.expired()) return;
+    np->transport->SetStateListener([impl, np, token](transport::NexusState s) {
+      impl->control.Post([impl, np, token, s]() {
+        if (!token.expired()) impl->OnNexusState(*np, s);
+      });
+    });
+  });
+  impl_->StartDiscovery(*np);
+}
+
+std::vector<DiskInfo> Engine::Disks() const {
+  std::vector<DiskInfo> out;
+  for (const auto& dp : impl_->disks) {
+    const DiskRuntime& d = *dp;
+    DiskInfo info;
+    info.index = d.index;
+    info.name = d.name;
+    info.vendor = d.vendor;
+    info.product = d.product;
+    info.ready = d.ready.load(std::memory_order_acquire);
+    info.blocks = d.blocks;
+    info.block_size = d.block_size;
+    info.max_transfer_blocks = d.max_transfer_blocks;
+    info.alua = d.disk->alua;
+    const dsm::SelectionSnapshot* s = d.snapshot.current();
+    info.policy = s ? s->policy() : dsm::EffectivePolicy(*d.disk, impl_->options);
+    for (std::size_t i = 0; i < d.disk->paths.size(); ++i) {
+      const dsm::Path& p = d.disk->paths[i];
+      PathInfo pi;
+      pi.id = p.id();
+      pi.relative_target_port = p.relative_target_port;
+      pi.tpg_id = p.tpg_id;
+      pi.online = p.online();
+      if (s && i < s->states().paths.size()) {
+        pi.state = s->states().paths[i].state;
+        pi.usable = s->states().paths[i].usable;
+      }
+      pi.commands = d.path_stats[i].commands.load(std::memory_order_relaxed);
+      pi.errors = d.path_stats[i].errors.load(std::memory_order_relaxed);
+      info.paths.push_back(pi);
+    }
+    for (const dsm::LuGroupState& g : d.disk->groups) {
+      info.groups.push_back(GroupInfo{g.tpg_id, g.state, g.preferred});
+    }
+    {
+      auto& mutable_d = const_cast<DiskRuntime&>(d);
+      std::lock_guard<std::mutex> lock(mutable_d.queue_mutex);
+      info.queued = d.no_path_queue.size();
+    }
+    info.unknown_fate_writes = const_cast<DiskRuntime&>(d).unknown_fate_count();
+    info.deferred_errors = d.deferred_errors.load(std::memory_order_relaxed);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<NexusInfo> Engine::Nexuses() const {
+  std::vector<NexusInfo> out;
+  for (const auto& n : impl_->nexuses) {
+    NexusInfo i;
+    i.id = n->nexus->id;
+    i.portal = n->transport->address().portal;
+    i.state = n->last_state;
+    i.failed = n->failed;
+    i.discovered = n->discovered;
+    i.commands = n->stats.commands.load(std::memory_order_relaxed);
+    i.completions = n->stats.completions.load(std::memory_order_relaxed);
+    i.transport_errors = n->stats.transport_errors.load(std::memory_order_relaxed);
+    i.retries = n->stats.retries.load(std::memory_order_relaxed);
+    i.path_failures = n->stats.path_failures.load(std::memory_order_relaxed);
+    i.probes = n->stats.probes.load(std::memory_order_relaxed);
+    i.reinstatements = n->stats.reinstatements.load(std::memory_order_relaxed);
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+DiskHandle Engine::Disk(std::size_t index) const {
+  if (index >= impl_->disks.size()) return DiskHandle();
+  return DiskHandle(impl_->disks[index].get());
+}
+
+bool Engine::DiscoveryIdle() const {
+  if (impl_->discovering != 0) return false;
+  for (const auto& n : impl_->nexuses) {
+    if (!n->discovered) return false;
+  }
+  for (const auto& d : impl_->disks) {
+    if (!d->ready.load(std::memory_order_acquire)) return false;
+  }
+  return true;
+}
+
+Status Engine::SetLoadBalancePolicy(std::size_t disk, dsm::LoadBalancePolicy policy,
+                                    dsm::DsmPathId preferred_path) {
+  if (disk >= impl_->disks.size()) return Status(NtStatus::kNoSuchDevice, "no such disk");
+  if (!dsm::IsSelectablePolicy(policy, impl_->options.strict_msdsm)) {
+    return InvalidParameter("not a selectable load-balance policy");
+  }
+  DiskRuntime& d = *impl_->disks[disk];
+  d.disk->settings.policy = policy;
+  d.disk->settings.explicit_policy = true;
+  d.disk->settings.preferred_path = preferred_path;
+  impl_->Publish(d);
+  return OkStatus();
+}
+
+// ---- DiskHandle -----------------------------------------------------------------------
+
+std::uint32_t DiskHandle::block_size() const noexcept {
+  return disk_ && disk_->ready.load(std::memory_order_acquire) ? disk_->block_size : 0;
+}
+
+std::uint64_t DiskHandle::size_bytes() const noexcept {
+  return disk_ && disk_->ready.load(std::memory_order_acquire)
+             ? disk_->blocks * disk_->block_size
+             : 0;
+}
+
+void DiskHandle::Read(std::uint64_t offset, std::span<std::byte> buffer, IoCallback done) const {
+  disk_->engine->Submit(*disk_, IoOp::kRead, offset, buffer.size(), buffer, {}, std::move(done));
+}
+
+void DiskHandle::Write(std::uint64_t offset, std::span<const std::byte> data,
+                       IoCallback done) const {
+  disk_->engine->Submit(*disk_, IoOp::kWrite, offset, data.size(), {}, data, std::move(done));
+}
+
+void DiskHandle::Flush(IoCallback done) const {
+  disk_->engine->Submit(*disk_, IoOp::kFlush, 0, 0, {}, {}, std::move(done));
+}
+
+void DiskHandle::Unmap(std::uint64_t offset, std::uint64_t length, IoCallback done) const {
+  disk_->engine->Submit(*disk_, IoOp::kUnmap, offset, length, {}, {}, std::move(done));
+}
+
+void DiskHandle::WriteZeroes(std::uint64_t offset, std::uint64_t length, IoCallback done) const {
+  disk_->engine->Submit(*disk_, IoOp::kWriteSame, offset, length, {}, {}, std::move(done));
+}
+
+}  // namespace openmpio::engine

@@ -1,0 +1,187 @@
+// The engine (DESIGN.md "Layers"): multipath I/O over transport nexuses.
+// AddNexus logs in and discovers what is behind a nexus (REPORT LUNS, INQUIRY,
+// the VPD pages page 0x00 lists, RTPG, READ CAPACITY(16)); paths are grouped
+// into disks by the DSM's claim rule; caller I/O on a DiskHandle is split to
+// the LU's maximum transfer length, dispatched through the disk's selection
+// snapshot, and every completion goes through the DSM error table (retry,
+// ALUA refresh and re-dispatch, path failure and re-dispatch, fail to caller).
+// Failed paths are probed and reinstated (path_monitor.cpp); with no usable
+// path requests wait in a bounded queue for the no-path time, then fail with
+// STATUS_DEVICE_NOT_READY.
+//
+// Threading (the SPDK model, transport.h):
+//  - `control` (the constructor's executor) owns the DSM Topology, discovery,
+//    ALUA refresh, path monitoring and snapshot publication. Every Engine
+//    method except the DiskHandle I/O calls is called on it.
+//  - Each nexus is bound to its own executor (a reactor thread); the engine
+//    calls its transport only there.
+//  - DiskHandle I/O may be called from any thread. The data path reads the
+//    disk's snapshot through one atomic pointer (disk_runtime.h) and takes no
+//    global lock; only a request that finds no usable path touches the disk's
+//    no-path queue mutex.
+//  - Completion callbacks run on the nexus executor that completed the last
+//    piece of the request (or on the control executor for failures decided
+//    there). They must not block.
+//
+// Not in this step (seams are marked in the code): write fencing (rule 2 of
+// DESIGN.md "Write fencing"; request.cpp FenceGate, the per-disk unknown-fate
+// list), explicit-failover STPG (alua_refresh.cpp), marginal paths, the
+// management methods (SetLoadBalancePolicy below is their execution seam,
+// without spec §4's checks), and the public library API (include/openmpio).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/executor.h"
+#include "dsm/types.h"
+#include "openmpio/status.h"
+#include "scsi/alua.h"
+#include "transport/transport.h"
+
+namespace openmpio::engine {
+
+// Timers: MSDSM's defaults (spec/msdsm.md §5) unless DESIGN.md "Timers" says
+// otherwise. Every value is the engine's own clock (Executor::Now), so tests
+// run them in virtual time.
+struct EngineConfig {
+  // Our own command timeout (DESIGN.md "Timers"; Microsoft's advice for
+  // DiskTimeoutValue). Passed to the transport on every command.
+  Duration command_timeout = std::chrono::seconds(30);
+  // PDORemovePeriod: how long requests wait while a disk has no usable path.
+  Duration no_path_time = std::chrono::seconds(20);
+  // RetryCount / RetryInterval (MPIO_TIMERS_COUNTERS).
+  std::uint32_t retry_count = 3;
+  Duration retry_interval = std::chrono::seconds(1);
+  // PathVerifyEnabled / PathVerificationPeriod: TEST UNIT READY on every
+  // online path. Off by default, as in MSDSM.
+  bool path_verify_enabled = false;
+  Duration path_verification_period = std::chrono::seconds(30);
+  // A failed path is probed with back-off from retry_interval up to this
+  // (PathRecoveryInterval, MSDSM's custom default 40 s); while a disk of it
+  // has no usable path, every retry_interval.
+  Duration path_recovery_interval = std::chrono::seconds(40);
+  // 04/0A: the pause between retries while a group is transitioning; the
+  // total is bounded by the implicit transition time, else this default.
+  Duration transition_pause = std::chrono::milliseconds(200);
+  Duration default_transition_time = std::chrono::seconds(60);
+  // Requests a disk holds while it has no usable path; more fail at once.
+  std::size_t no_path_queue_limit = 4096;
+  // Used when a disk's VPD 0xB0 reports no maximum transfer length.
+  std::uint32_t default_max_transfer_bytes = 1U << 20;
+  // The policy of new disks (kNone: MSDSM's default, RR / RRWS).
+  dsm::LoadBalancePolicy default_policy = dsm::LoadBalancePolicy::kNone;
+  bool strict_msdsm = false;
+};
+
+// One caller request's outcome. OK, or a Status saying why.
+using IoCallback = std::function<void(const Status&)>;
+
+class Engine;
+struct DiskRuntime;
+
+// A multipath disk's I/O interface. Cheap to copy; valid while the Engine is.
+// Offsets and lengths are in bytes and must be multiples of the block size.
+class DiskHandle {
+ public:
+  DiskHandle() = default;
+  [[nodiscard]] bool valid() const noexcept { return disk_ != nullptr; }
+  [[nodiscard]] std::uint32_t block_size() const noexcept;
+  [[nodiscard]] std::uint64_t size_bytes() const noexcept;
+
+  // Buffers stay valid (and unchanged, for writes) until the callback.
+  void Read(std::uint64_t offset, std::span<std::byte> buffer, IoCallback done) const;
+  void Write(std::uint64_t offset, std::span<const std::byte> data, IoCallback done) const;
+  void Flush(IoCallback done) const;
+  void Unmap(std::uint64_t offset, std::uint64_t length, IoCallback done) const;
+  void WriteZeroes(std::uint64_t offset, std::uint64_t length, IoCallback done) const;
+
+ private:
+  friend class Engine;
+  explicit DiskHandle(DiskRuntime* d) : disk_(d) {}
+  DiskRuntime* disk_ = nullptr;
+};
+
+// ---- what the engine reports (control executor) ------------------------------
+
+struct PathInfo {
+  dsm::DsmPathId id = 0;
+  std::uint16_t relative_target_port = 0;
+  std::optional<std::uint16_t> tpg_id;
+  bool online = false;  // PathVerification::kOnline
+  dsm::PathState state = dsm::PathState::kUnavailable;
+  bool usable = false;  // carries I/O in the current snapshot
+  std::uint64_t commands = 0;  // sent on this path
+  std::uint64_t errors = 0;    // completions other than GOOD
+};
+
+struct GroupInfo {
+  std::uint16_t tpg_id = 0;
+  scsi::AccessStateField state;
+  bool preferred = false;
+};
+
+struct DiskInfo {
+  std::size_t index = 0;
+  std::string name;  // DesignatorText of the LU designator ("naa.6...")
+  std::string vendor, product;
+  bool ready = false;  // capacity known: I/O accepted
+  std::uint64_t blocks = 0;
+  std::uint32_t block_size = 0;
+  std::uint32_t max_transfer_blocks = 0;
+  dsm::LoadBalancePolicy policy = dsm::LoadBalancePolicy::kNone;
+  dsm::AluaSupport alua = dsm::AluaSupport::kNotSupported;
+  std::vector<PathInfo> paths;
+  std::vector<GroupInfo> groups;
+  std::size_t queued = 0;              // in the no-path queue
+  std::size_t unknown_fate_writes = 0;  // awaiting a fence (next step)
+  std::uint64_t deferred_errors = 0;
+};
+
+struct NexusInfo {
+  dsm::DsmPathId id = 0;
+  std::string portal;
+  transport::NexusState state = transport::NexusState::kDisconnected;
+  bool failed = false;  // the engine considers it failed (probing it)
+  bool discovered = false;
+  std::uint64_t commands = 0, completions = 0, transport_errors = 0, retries = 0,
+                path_failures = 0, probes = 0, reinstatements = 0;
+};
+
+class Engine {
+ public:
+  Engine(EngineConfig config, Executor& control);
+  // On the control executor, with no request outstanding and every nexus's
+  // executor idle (transport.h: nexuses are destroyed with nothing pending).
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Takes the nexus (bound to `executor`), logs in and discovers its LUs.
+  void AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor& executor);
+
+  [[nodiscard]] std::vector<DiskInfo> Disks() const;
+  [[nodiscard]] std::vector<NexusInfo> Nexuses() const;
+  [[nodiscard]] DiskHandle Disk(std::size_t index) const;
+  // True when every added nexus finished discovery and every disk is ready.
+  [[nodiscard]] bool DiscoveryIdle() const;
+
+  // The execution seam of DsmSetLoadBalancePolicy (mgmt step): sets the
+  // disk's policy and publishes a new snapshot. No spec §4 checks here.
+  [[nodiscard]] Status SetLoadBalancePolicy(std::size_t disk, dsm::LoadBalancePolicy policy,
+                                            dsm::DsmPathId preferred_path = dsm::kNoPreferredPath);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace openmpio::engine

@@ -1,0 +1,145 @@
+// The engine's inside, shared by its files (small files by responsibility):
+//   engine.cpp        construction, AddNexus, reports, publication, DiskHandle
+//   disk_runtime.cpp  snapshot cell (epoch reclamation), unknown-fate list
+//   control_command.cpp  one internal command on a nexus, answered on control
+//   discovery.cpp     login and discovery of a nexus's LUs, claim, capacity
+//   request.cpp       the request state machine (dispatch, completion, queue)
+//   alua_refresh.cpp  coalesced RTPG per LU
+//   path_monitor.cpp  failing paths, probing, reinstatement, verification
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "dsm/error_table.h"
+#include "dsm/policy.h"
+#include "dsm/snapshot.h"
+#include "dsm/topology.h"
+#include "engine/disk_runtime.h"
+#include "engine/engine.h"
+#include "scsi/cdb.h"
+#include "transport/transport.h"
+
+namespace openmpio::engine {
+
+enum class IoOp : std::uint8_t { kRead, kWrite, kFlush, kUnmap, kWriteSame, kReadCapacity };
+
+// The caller's request: completes when every chunk has.
+struct IoParent {
+  IoCallback done;
+  std::atomic<std::uint32_t> remaining{0};
+  std::mutex mutex;  // guards status (first error wins)
+  Status status;
+  std::vector<std::unique_ptr<IoChunk>> chunks;
+  // kReadCapacity: where the 32 bytes go (owned here).
+  std::vector<std::byte> scratch;
+};
+
+// One command's worth of a caller request (split to the maximum transfer
+// length). Lives until its parent completes. Its fields are touched by one
+// thread at a time: the dispatcher, then the nexus executor it was sent to,
+// then (on a path failure or ALUA refresh) the control executor.
+struct IoChunk {
+  IoParent* parent = nullptr;
+  DiskRuntime* disk = nullptr;
+  IoOp op = IoOp::kRead;
+  std::uint64_t lba = 0;
+  std::uint32_t blocks = 0;
+  std::span<std::byte> data_in;
+  std::span<const std::byte> data_out;
+  std::vector<std::byte> owned;  // UNMAP parameter list / WRITE SAME block
+  dsm::IoHint hint;
+
+  // The current attempt.
+  dsm::SnapshotEntry entry;
+  const dsm::Policy* policy = nullptr;
+  NexusRuntime* nexus = nullptr;
+  transport::Command command;
+  transport::TaskTag tag = 0;
+  TimePoint started{};
+  std::uint32_t retries = 0;
+  std::optional<TimePoint> first_transition;  // first 04/0A
+  std::optional<TimePoint> no_path_deadline;  // while queued for a path
+
+  [[nodiscard]] bool IsWrite() const noexcept {
+    return op == IoOp::kWrite || op == IoOp::kUnmap || op == IoOp::kWriteSame;
+  }
+};
+
+// An internal command's answer, on the control executor.
+using CommandDone = std::function<void(const transport::Result&, std::span<const std::byte> data)>;
+
+struct Engine::Impl {
+  Impl(EngineConfig c, Executor& ctl);
+  ~Impl();
+
+  EngineConfig config;
+  Executor& control;
+  dsm::DsmOptions options;
+  dsm::Topology topology;
+  std::vector<std::unique_ptr<NexusRuntime>> nexuses;
+  std::vector<std::unique_ptr<DiskRuntime>> disks;
+  Executor::TimerId reclaim_timer = 0;
+  Executor::TimerId verify_timer = 0;
+  bool shutting_down = false;
+  // Liveness token for callbacks posted to other executors (they check it).
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+
+  [[nodiscard]] std::uint64_t NowMs() const;
+
+  // engine.cpp
+  void Publish(DiskRuntime& d);
+  void ScheduleReclaim();
+  DiskRuntime& RuntimeFor(dsm::Disk* disk, const std::string& vendor, const std::string& product);
+
+  // control_command.cpp: runs `cdb` on nexus `n` for `lun`; `done` on control.
+  // Retries unit attentions and BUSY a few times (discovery must not fail on
+  // the power-on UA of a new session).
+  void IssueCommand(NexusRuntime& n, std::uint64_t lun, const scsi::Cdb& cdb,
+                    std::size_t allocation, CommandDone done, int attempts_left = 6);
+  void ConnectNexus(NexusRuntime& n, std::function<void(const Status&)> done);
+
+  // discovery.cpp
+  void StartDiscovery(NexusRuntime& n);
+  void StartDiscoveryAfterLogin(NexusRuntime& n);
+  void DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function<void()> next);
+  void ReadCapacity(DiskRuntime& d);
+  std::size_t discovering = 0;
+
+  // alua_refresh.cpp: RTPG for the disk (coalesced); `then` runs on control
+  // after the new snapshot is published (or the refresh failed).
+  void RefreshAlua(DiskRuntime& d, std::function<void()> then);
+  void StartRefresh(DiskRuntime& d, std::size_t attempt);
+
+  // path_monitor.cpp
+  void FailNexus(NexusRuntime& n, const char* why);
+  void FailPath(DiskRuntime& d, std::uint32_t path_index, const char* why);
+  void ScheduleProbe(NexusRuntime& n);
+  void Probe(NexusRuntime& n);
+  void VerifyLus(NexusRuntime& n, std::size_t i, bool reinstate);
+  void Reinstate(NexusRuntime& n);
+  void OnNexusState(NexusRuntime& n, transport::NexusState s);
+  void ScheduleVerification();
+  [[nodiscard]] bool AnyDiskWithoutPath(const NexusRuntime& n) const;
+
+  // request.cpp
+  void Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::uint64_t length,
+              std::span<std::byte> in, std::span<const std::byte> out, IoCallback done);
+  void Dispatch(IoChunk* c);
+  void SendOnNexus(IoChunk* c);
+  static void OnCommandComplete(void* context, transport::TaskTag tag,
+                                const transport::Result& result);
+  void HandleCompletion(IoChunk* c, const transport::Result& r);
+  void FinishChunk(IoChunk* c, Status s);
+  void EnqueueNoPath(IoChunk* c);
+  void DrainNoPath(DiskRuntime& d);
+  void ExpireNoPath(DiskRuntime& d);
+  void ArmExpiry(DiskRuntime& d);
+};
+
+}  // namespace openmpio::engine

@@ -1,0 +1,222 @@
+// Path failure, recovery and verification (DESIGN.md "Timers"):
+//  - A transport failure (connection lost, timeout, not sent) fails every
+//    path of the nexus (MSDSM: all devices on one path id fail over
+//    together); a SCSI answer that the error table calls a path fault fails
+//    that one path. Either publishes new snapshots at once; re-dispatch is
+//    immediate (request.cpp).
+//  - A nexus with a failed path is probed with back-off from RetryInterval
+//    up to PathRecoveryInterval — but every RetryInterval while one of its
+//    disks has no usable path, so a path that returns within the no-path time
+//    is found in time. A probe logs in again if the session is down (session
+//    reinstatement), sends TEST UNIT READY to each LU — GOOD, or NOT READY
+//    04/0A / 04/0B / 04/0C (alive but not active) verifies the path — then
+//    refreshes ALUA and reinstates it. Failback is the policy's: the snapshot
+//    built after reinstatement puts a returning A/O path back in the set (FOO
+//    only to its preferred path, path_state.h rule 7).
+//  - Path verification (PathVerifyEnabled): every PathVerificationPeriod a
+//    TEST UNIT READY on every online path; a failure fails it.
+// Everything here runs on the control executor; the commands on the nexus's.
+// Later step: marginal-path detection (error rate per path) hooks in FailPath.
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "engine/engine_impl.h"
+#include "scsi/block_commands.h"
+#include "scsi/sense.h"
+
+namespace openmpio::engine {
+namespace {
+
+enum class Verdict : std::uint8_t { kAlive, kPathFault, kTransportFault };
+
+Verdict Classify(const transport::Result& r) {
+  if (r.outcome != transport::Outcome::kCompleted) return Verdict::kTransportFault;
+  if (r.status == scsi::ScsiStatus::kGood) return Verdict::kAlive;
+  if (r.status == scsi::ScsiStatus::kCheckCondition) {
+    if (auto s = scsi::ParseSense(r.sense_bytes())) {
+      // spec/scsi-alua.md: a TUR answered 04/0B or 04/0C means alive, not
+      // failed; 04/0A (transitioning) likewise — the group is changing.
+      if (s->key == scsi::SenseKey::kNotReady && s->asc == 0x04 &&
+          (s->ascq == 0x0A || s->ascq == 0x0B || s->ascq == 0x0C)) {
+        return Verdict::kAlive;
+      }
+    }
+  }
+  return Verdict::kPathFault;
+}
+
+}  // namespace
+
+void Engine::Impl::FailNexus(NexusRuntime& n, const char* /*why*/) {
+  if (n.failed) return;
+  n.failed = true;
+  n.backoff = config.retry_interval;
+  n.stats.path_failures.fetch_add(1, std::memory_order_relaxed);
+  for (const auto& lu : n.lus) {
+    lu.disk->disk->SetVerification(n.nexus->id, dsm::PathVerification::kFailed).IgnoreError();
+    Publish(*lu.disk);
+  }
+  ScheduleProbe(n);
+}
+
+void Engine::Impl::FailPath(DiskRuntime& d, std::uint32_t path_index, const char* /*why*/) {
+  if (path_index >= d.disk->paths.size()) return;
+  dsm::Path& p = d.disk->paths[path_index];
+  NexusRuntime* n = d.path_nexus[path_index].load(std::memory_order_acquire);
+  if (p.verification != dsm::PathVerification::kFailed) {
+    p.verification = dsm::PathVerification::kFailed;
+    if (n != nullptr) n->stats.path_failures.fetch_add(1, std::memory_order_relaxed);
+    Publish(d);
+  }
+  if (n != nullptr) ScheduleProbe(*n);
+}
+
+bool Engine::Impl::AnyDiskWithoutPath(const NexusRuntime& n) const {
+  for (const auto& lu : n.lus) {
+    const dsm::SelectionSnapshot* s = lu.disk->snapshot.current();
+    if (s == nullptr || s->usable().empty()) return true;
+  }
+  return false;
+}
+
+void Engine::Impl::ScheduleProbe(NexusRuntime& n) {
+  if (shutting_down || n.probing) return;
+  const Duration delay = AnyDiskWithoutPath(n) ? config.retry_interval : n.backoff;
+  const TimePoint due = control.Now() + delay;
+  if (n.probe_timer != 0) {
+    if (n.probe_due <= due) return;
+    control.Cancel(n.probe_timer);  // a disk lost its last path: probe sooner
+  }
+  n.probe_due = due;
+  NexusRuntime* np = &n;
+  n.probe_timer = control.PostAfter(delay, [this, np]() {
+    np->probe_timer = 0;
+    Probe(*np);
+  });
+}
+
+void Engine::Impl::Probe(NexusRuntime& n) {
+  n.probing = true;
+  n.stats.probes.fetch_add(1, std::memory_order_relaxed);
+  NexusRuntime* np = &n;
+  std::weak_ptr<bool> token = alive;
+  auto after_login = [this, np](const Status& s) {
+    np->last_state = np->transport->state();
+    if (!s.ok()) {
+      np->probing = false;
+      np->backoff = std::min<Duration>(np->backoff * 2, config.path_recovery_interval);
+      ScheduleProbe(*np);
+      return;
+    }
+    if (np->lus.empty()) {
+      // Its first discovery failed at login: discover now.
+      np->probing = false;
+      np->failed = false;
+      np->discovered = false;
+      StartDiscoveryAfterLogin(*np);
+      return;
+    }
+    VerifyLus(*np, 0, /*reinstate=*/true);
+  };
+  // The transport's state is read on its own executor.
+  n.executor->Post([this, np, token, after_login]() {
+    if (token.expired()) return;
+    if (np->transport->state() == transport::NexusState::kConnected) {
+      control.Post([token, after_login]() {
+        if (!token.expired()) after_login(OkStatus());
+      });
+      return;
+    }
+    np->transport->Connect([this, token, after_login](const Status& s) {
+      control.Post([token, after_login, s]() {
+        if (!token.expired()) after_login(s);
+      });
+    });
+  });
+}
+
+// TEST UNIT READY on each LU of the nexus, one after the other; then
+// reinstate (probe) or fail what did not answer (verification).
+void Engine::Impl::VerifyLus(NexusRuntime& n, std::size_t i, bool reinstate) {
+  struct Run {
+    std::vector<Verdict> verdicts;
+  };
+  auto run = std::make_shared<Run>();
+  auto step = std::make_shared<std::function<void(std::size_t)>>();
+  NexusRuntime* np = &n;
+  *step = [this, np, run, step, reinstate](std::size_t k) {
+    const bool transport_fault =
+        !run->verdicts.empty() && run->verdicts.back() == Verdict::kTransportFault;
+    if (k >= np->lus.size() || transport_fault) {
+      control.Post([step]() { *step = nullptr; });
+      if (transport_fault) {
+        if (reinstate) {
+          np->probing = false;
+          np->backoff = std::min<Duration>(np->backoff * 2, config.path_recovery_interval);
+          ScheduleProbe(*np);
+        } else {
+          FailNexus(*np, "path verification: transport failure");
+        }
+        return;
+      }
+      // Before RefreshAlua picks its path: a reinstated nexus may be the only one.
+      if (reinstate) np->failed = false;
+      bool all_alive = true;
+      for (std::size_t j = 0; j < np->lus.size(); ++j) {
+        DiskRuntime& d = *np->lus[j].disk;
+        const auto idx = d.disk->IndexOf(np->nexus->id);
+        if (!idx) continue;
+        dsm::Path& p = d.disk->paths[*idx];
+        if (run->verdicts[j] == Verdict::kAlive) {
+          if (reinstate && !p.online()) {
+            p.verification = dsm::PathVerification::kOnline;
+            np->stats.reinstatements.fetch_add(1, std::memory_order_relaxed);
+            DiskRuntime* dp = &d;
+            if (dsm::HasAlua(d.disk->alua)) {
+              // Publishes with fresh group states (and once more if no RTPG answered).
+              RefreshAlua(d, [this, dp]() { Publish(*dp); });
+            } else {
+              Publish(*dp);
+            }
+          }
+        } else {
+          all_alive = false;
+          if (p.online()) FailPath(d, static_cast<std::uint32_t>(*idx), "TEST UNIT READY failed");
+        }
+      }
+      if (reinstate) {
+        np->probing = false;
+        np->failed = false;
+        np->backoff = config.retry_interval;
+        if (!all_alive) ScheduleProbe(*np);
+      }
+      return;
+    }
+    IssueCommand(*np, np->lus[k].lun, scsi::BuildTestUnitReadyCdb(), 0,
+                 [run, step, k](const transport::Result& r, std::span<const std::byte>) {
+                   run->verdicts.push_back(Classify(r));
+                   if (*step) (*step)(k + 1);
+                 });
+  };
+  (*step)(i);
+}
+
+void Engine::Impl::OnNexusState(NexusRuntime& n, transport::NexusState s) {
+  n.last_state = s;
+  if (s == transport::NexusState::kFailed && n.discovered) FailNexus(n, "connection lost");
+}
+
+void Engine::Impl::ScheduleVerification() {
+  verify_timer = control.PostAfter(config.path_verification_period, [this]() {
+    verify_timer = 0;
+    for (auto& n : nexuses) {
+      if (!n->failed && !n->probing && n->discovered && !n->lus.empty()) {
+        VerifyLus(*n, 0, /*reinstate=*/false);
+      }
+    }
+    ScheduleVerification();
+  });
+}
+
+}  // namespace openmpio::engine

@@ -1,0 +1,459 @@
+// The request state machine (DESIGN.md "Error interpretation"):
+//
+//   Submit ──split──► chunk ─► Dispatch ─► (no usable path) ─► no-path queue
+//                                 │                              │ path back: Dispatch
+//                                 ▼                              │ no-path time over: fail
+//                            SendOnNexus ◄──── retry same path (RetryInterval, 04/0A pause)
+//                                 │
+//                                 ▼
+//                          HandleCompletion ─ InterpretError ─┬─ complete ─► FinishChunk
+//                                                             ├─ refresh ALUA ─► Dispatch
+//                                                             ├─ fail path ───► Dispatch
+//                                                             └─ fail to caller
+//
+// Allocation: one IoParent and its chunks per caller request (this step; a
+// per-thread pool can replace it). Dispatch, Select, StartIo and Submit do not
+// allocate beyond that; the error paths may.
+//
+// Threads: Dispatch runs on the caller's thread (or control / a nexus
+// executor on a re-dispatch); SendOnNexus and HandleCompletion on the chosen
+// nexus's executor; path failures and ALUA refreshes hop to the control
+// executor and come back through Dispatch.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "engine/engine_impl.h"
+#include "scsi/block_commands.h"
+#include "scsi/read_capacity.h"
+#include "scsi/sense.h"
+#include "scsi/unmap.h"
+
+namespace openmpio::engine {
+namespace {
+
+Status Describe(const DiskRuntime& d, const dsm::ErrorDecision& dec, const transport::Result& r) {
+  std::string msg = "disk " + d.name + ": " + (dec.rule ? dec.rule->text : "error");
+  if (r.outcome == transport::Outcome::kCompleted && r.status == scsi::ScsiStatus::kCheckCondition) {
+    if (auto s = scsi::ParseSense(r.sense_bytes())) {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, " (sense %X/%02X/%02X)", static_cast<unsigned>(s->key),
+                    static_cast<unsigned>(s->asc), static_cast<unsigned>(s->ascq));
+      msg += buf;
+    }
+  }
+  if (r.status == scsi::ScsiStatus::kReservationConflict) msg += " (RESERVATION CONFLICT)";
+  return Status(NtStatus::kIoDeviceError, std::move(msg));
+}
+
+std::uint32_t ToMs(Duration d) {
+  return static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+}  // namespace
+
+void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::uint64_t length,
+                          std::span<std::byte> in, std::span<const std::byte> out,
+                          IoCallback done) {
+  if (!d.ready.load(std::memory_order_acquire)) {
+    done(Status(NtStatus::kDeviceNotReady, "disk " + d.name + ": discovery has not finished"));
+    return;
+  }
+  const std::uint64_t bs = d.block_size;
+  if (op != IoOp::kFlush) {
+    if (offset % bs != 0 || length % bs != 0) {
+      done(InvalidParameter("offset and length must be multiples of the block size (" +
+                            std::to_string(bs) + ")"));
+      return;
+    }
+    if (offset / bs > d.blocks || length / bs > d.blocks - offset / bs) {
+      done(InvalidParameter("request past the end of disk " + d.name));
+      return;
+    }
+    if (length == 0) {
+      done(OkStatus());
+      return;
+    }
+  } else if (d.deferred_pending.exchange(false, std::memory_order_acq_rel)) {
+    // spec/scsi-alua.md: a deferred error fails the disk's next flush.
+    done(Status(NtStatus::kIoDeviceError,
+                "disk " + d.name + ": the target reported a deferred error for an earlier write"));
+    return;
+  }
+
+  auto parent = std::make_unique<IoParent>();
+  parent->done = std::move(done);
+  const std::uint64_t first = offset / bs;
+  const std::uint64_t total = length / bs;
+  std::uint32_t limit = d.max_transfer_blocks;
+  if (op == IoOp::kUnmap) limit = d.max_unmap_blocks;
+  if (op == IoOp::kWriteSame) limit = d.max_write_same_blocks;
+  if (limit == 0) limit = 1;
+
+  auto add = [&](std::uint64_t lba, std::uint32_t blocks) {
+    auto c = std::make_unique<IoChunk>();
+    c->parent = parent.get();
+    c->disk = &d;
+    c->op = op;
+    c->lba = lba;
+    c->blocks = blocks;
+    const std::uint64_t byte_off = (lba - first) * bs;
+    const std::uint64_t bytes = std::uint64_t{blocks} * bs;
+    if (op == IoOp::kRead) c->data_in = in.subspan(byte_off, bytes);
+    if (op == IoOp::kWrite) c->data_out = out.subspan(byte_off, bytes);
+    if (op == IoOp::kUnmap) {
+      c->owned.resize(scsi::UnmapParameterListLength(1));
+      const scsi::UnmapBlockDescriptor desc{lba, blocks};
+      scsi::BuildUnmapParameterList(std::span<const scsi::UnmapBlockDescriptor>(&desc, 1),
+                                    scsi::MutableBytes(c->owned));
+    }
+    if (op == IoOp::kWriteSame) c->owned.assign(bs, std::byte{0});
+    c->hint.lba = lba;
+    c->hint.blocks = blocks;
+    c->hint.bytes = (op == IoOp::kRead || op == IoOp::kWrite) ? bytes : 0;
+    c->hint.kind = op == IoOp::kRead    ? dsm::IoKind::kRead
+                   : op == IoOp::kWrite ? dsm::IoKind::kWrite
+                                        : dsm::IoKind::kOther;
+    parent->chunks.push_back(std::move(c));
+  };
+  if (op == IoOp::kFlush) {
+    add(0, 0);
+  } else {
+    for (std::uint64_t done_blocks = 0; done_blocks < total;) {
+      const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(limit, total - done_blocks));
+      add(first + done_blocks, n);
+      done_blocks += n;
+    }
+  }
+  std::vector<IoChunk*> chunks;
+  chunks.reserve(parent->chunks.size());
+  for (auto& c : parent->chunks) chunks.push_back(c.get());
+  parent->remaining.store(static_cast<std::uint32_t>(chunks.size()), std::memory_order_relaxed);
+  parent.release();  // freed by the last FinishChunk
+  for (IoChunk* c : chunks) Dispatch(c);
+}
+
+void Engine::Impl::Dispatch(IoChunk* c) {
+  DiskRuntime& d = *c->disk;
+  bool chosen = false;
+  {
+    const SnapshotCell::Pin pin = d.snapshot.Acquire();
+    const dsm::SelectionSnapshot* s = pin.get();
+    const dsm::SnapshotEntry* e = s ? s->Select(d.selector, c->hint) : nullptr;
+    if (e != nullptr) {
+      c->entry = *e;
+      c->policy = &s->policy_impl();
+      c->nexus = d.path_nexus[e->path_index].load(std::memory_order_acquire);
+      s->StartIo(*e, c->hint);
+      chosen = true;
+    }
+  }
+  if (!chosen) {
+    EnqueueNoPath(c);
+    return;
+  }
+  // FenceGate — DESIGN.md "Write fencing" rule 2 belongs here: a write, UNMAP
+  // or WRITE SAME overlapping an entry of d.unknown_fate must wait until that
+  // entry is fenced (or fail after the no-path time). TODO(engine step 2,
+  // write fencing): hold such chunks; until then they go at once (rule 1 only).
+  NexusRuntime* n = c->nexus;
+  n->executor->Post([this, c]() { SendOnNexus(c); });
+}
+
+void Engine::Impl::SendOnNexus(IoChunk* c) {
+  DiskRuntime& d = *c->disk;
+  NexusRuntime& n = *c->nexus;
+  transport::Command& cmd = c->command;
+  cmd = transport::Command{};
+  cmd.lun = d.path_lun[c->entry.path_index].load(std::memory_order_relaxed);
+  cmd.timeout_ms = ToMs(config.command_timeout);
+  switch (c->op) {
+    case IoOp::kRead: {
+      scsi::Read16Cdb r;
+      r.lba = c->lba;
+      r.transfer_length = c->blocks;
+      cmd.cdb = scsi::BuildRead16Cdb(r);
+      cmd.direction = transport::Direction::kFromDevice;
+      cmd.data_in = c->data_in;
+      break;
+    }
+    case IoOp::kWrite: {
+      scsi::Write16Cdb w;
+      w.lba = c->lba;
+      w.transfer_length = c->blocks;
+      cmd.cdb = scsi::BuildWrite16Cdb(w);
+      cmd.direction = transport::Direction::kToDevice;
+      cmd.data_out = c->data_out;
+      break;
+    }
+    case IoOp::kFlush:
+      cmd.cdb = scsi::BuildSynchronizeCache16Cdb({});
+      break;
+    case IoOp::kUnmap: {
+      scsi::UnmapCdb u;
+      u.parameter_list_length = static_cast<std::uint16_t>(c->owned.size());
+      cmd.cdb = scsi::BuildUnmapCdb(u);
+      cmd.direction = transport::Direction::kToDevice;
+      cmd.data_out = c->owned;
+      break;
+    }
+    case IoOp::kWriteSame: {
+      scsi::WriteSame16Cdb ws;
+      ws.lba = c->lba;
+      ws.number_of_blocks = c->blocks;
+      cmd.cdb = scsi::BuildWriteSame16Cdb(ws);
+      cmd.direction = transport::Direction::kToDevice;
+      cmd.data_out = c->owned;
+      break;
+    }
+    case IoOp::kReadCapacity:
+      cmd.cdb = scsi::BuildReadCapacity16Cdb({});
+      cmd.direction = transport::Direction::kFromDevice;
+      cmd.data_in = c->data_in;
+      break;
+  }
+  c->started = n.executor->Now();
+  n.stats.commands.fetch_add(1, std::memory_order_relaxed);
+  d.path_stats[c->entry.path_index].commands.fetch_add(1, std::memory_order_relaxed);
+  c->tag = n.transport->Submit(cmd, &Impl::OnCommandComplete, c);
+}
+
+void Engine::Impl::OnCommandComplete(void* context, transport::TaskTag /*tag*/,
+                                     const transport::Result& result) {
+  auto* c = static_cast<IoChunk*>(context);
+  c->disk->engine->HandleCompletion(c, result);
+}
+
+void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
+  DiskRuntime& d = *c->disk;
+  NexusRuntime& n = *c->nexus;
+  const TimePoint now = n.executor->Now();
+  const auto service = now - c->started;
+  c->policy->EndIo(c->entry, c->hint,
+                   service.count() > 0 ? static_cast<std::uint64_t>(service.count()) : 0);
+  n.stats.completions.fetch_add(1, std::memory_order_relaxed);
+
+  dsm::Completion comp;
+  dsm::ErrorContext ctx;
+  bool transport_level = false;
+  switch (r.outcome) {
+    case transport::Outcome::kCompleted:
+      comp = r.status == scsi::ScsiStatus::kCheckCondition
+                 ? dsm::CheckCondition(scsi::ParseSense(r.sense_bytes()))
+                 : dsm::Completion::Scsi(r.status);
+      break;
+    case transport::Outcome::kConnectionLost:
+      comp = dsm::Completion::Transport(dsm::CompletionKind::kConnectionLost);
+      ctx.write_may_be_in_flight = c->IsWrite();
+      transport_level = true;
+      break;
+    case transport::Outcome::kTimeout:
+      comp = dsm::Completion::Transport(dsm::CompletionKind::kCommandTimeout);
+      ctx.write_may_be_in_flight = c->IsWrite();
+      transport_level = true;
+      break;
+    case transport::Outcome::kNotSent:  // never left: no fence needed
+      comp = dsm::Completion::Transport(dsm::CompletionKind::kLoginFailure);
+      transport_level = true;
+      break;
+    case transport::Outcome::kAborted:  // confirmed by the target: a fence
+      comp = dsm::Completion::Transport(dsm::CompletionKind::kCancelled);
+      transport_level = true;
+      break;
+  }
+  if (transport_level) n.stats.transport_errors.fetch_add(1, std::memory_order_relaxed);
+  ctx.retry_count = config.retry_count;
+  ctx.retries_done = c->retries;
+  {
+    const SnapshotCell::Pin pin = d.snapshot.Acquire();
+    if (const dsm::SelectionSnapshot* s = pin.get()) {
+      for (const dsm::SnapshotEntry& e : s->usable()) {
+        if (e.id != c->entry.id) ctx.other_path_serves_lu = true;
+      }
+    }
+  }
+  if (c->first_transition) {
+    const auto window = std::chrono::milliseconds(d.transition_window_ms.load(std::memory_order_relaxed));
+    ctx.transition_time_exceeded = now - *c->first_transition >= window;
+  }
+  const dsm::ErrorDecision dec = dsm::InterpretError(comp, ctx);
+  if (dec.action != dsm::ErrorAction::kComplete) {
+    d.path_stats[c->entry.path_index].errors.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  switch (dec.action) {
+    case dsm::ErrorAction::kComplete:
+      FinishChunk(c, OkStatus());
+      return;
+    case dsm::ErrorAction::kDeferredError:
+      d.deferred_errors.fetch_add(1, std::memory_order_relaxed);
+      d.deferred_pending.store(true, std::memory_order_release);
+      [[fallthrough]];
+    case dsm::ErrorAction::kRetrySamePath: {
+      ++c->retries;
+      n.stats.retries.fetch_add(1, std::memory_order_relaxed);
+      const Duration delay =
+          dec.delay == dsm::RetryDelay::kRetryInterval    ? config.retry_interval
+          : dec.delay == dsm::RetryDelay::kTransitionPause ? config.transition_pause
+                                                           : Duration{0};
+      c->policy->StartIo(c->entry, c->hint);
+      n.executor->PostAfter(delay, [this, c]() { SendOnNexus(c); });
+      return;
+    }
+    case dsm::ErrorAction::kRefreshAluaRedispatch: {
+      ++c->retries;
+      n.stats.retries.fetch_add(1, std::memory_order_relaxed);
+      Duration pause{0};
+      if (dec.delay == dsm::RetryDelay::kTransitionPause) {
+        if (!c->first_transition) c->first_transition = now;
+        pause = config.transition_pause;
+      }
+      control.Post([this, c, pause]() {
+        RefreshAlua(*c->disk, [this, c, pause]() {
+          if (pause.count() > 0) {
+            control.PostAfter(pause, [this, c]() { Dispatch(c); });
+          } else {
+            Dispatch(c);
+          }
+        });
+      });
+      return;
+    }
+    case dsm::ErrorAction::kFailPathRedispatch: {
+      if (dec.fence_first) {
+        // Rule 1 of DESIGN.md "Write fencing": re-dispatch at once. The old
+        // copy is recorded for the fencing step (rule 2, see FenceGate).
+        d.RecordUnknownFateWrite(UnknownFateWrite{c->lba, c->blocks, c->entry.id, c->tag, now});
+      }
+      const std::uint32_t path_index = c->entry.path_index;
+      NexusRuntime* np = &n;
+      const char* why = dec.rule ? dec.rule->text : "path failure";
+      control.Post([this, c, np, path_index, transport_level, why]() {
+        if (transport_level) {
+          FailNexus(*np, why);
+        } else {
+          FailPath(*c->disk, path_index, why);
+        }
+        Dispatch(c);
+      });
+      return;
+    }
+    case dsm::ErrorAction::kFailToCaller:
+      FinishChunk(c, Describe(d, dec, r));
+      return;
+  }
+}
+
+void Engine::Impl::FinishChunk(IoChunk* c, Status s) {
+  IoParent* p = c->parent;
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> lock(p->mutex);
+    if (p->status.ok()) p->status = std::move(s);
+  }
+  if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  Status final_status;
+  {
+    std::lock_guard<std::mutex> lock(p->mutex);
+    final_status = p->status;
+  }
+  p->done(final_status);
+  delete p;
+}
+
+// ---- no usable path ---------------------------------------------------------------------
+
+void Engine::Impl::EnqueueNoPath(IoChunk* c) {
+  DiskRuntime& d = *c->disk;
+  {
+    std::unique_lock<std::mutex> lock(d.queue_mutex);
+    // Re-check under the lock: Publish stores the pointer before DrainNoPath
+    // takes this lock, so either we see the new snapshot or it drains us.
+    {
+      const SnapshotCell::Pin pin = d.snapshot.Acquire();
+      if (pin.get() != nullptr && !pin.get()->usable().empty()) {
+        lock.unlock();
+        control.Post([this, c]() { Dispatch(c); });
+        return;
+      }
+    }
+    if (d.no_path_queue.size() >= config.no_path_queue_limit) {
+      lock.unlock();
+      FinishChunk(c, Status(NtStatus::kDeviceNotReady,
+                            "disk " + d.name + ": no usable path and the no-path queue is full"));
+      return;
+    }
+    if (!c->no_path_deadline) c->no_path_deadline = control.Now() + config.no_path_time;
+    d.no_path_queue.push_back(c);
+  }
+  DiskRuntime* dp = &d;
+  control.Post([this, dp]() {
+    ArmExpiry(*dp);
+    // While a disk has no usable path its paths are probed every RetryInterval.
+    for (auto& n : nexuses) {
+      for (const auto& lu : n->lus) {
+        if (lu.disk == dp && n->failed) ScheduleProbe(*n);
+      }
+    }
+  });
+}
+
+void Engine::Impl::DrainNoPath(DiskRuntime& d) {
+  std::deque<IoChunk*> ready;
+  {
+    std::lock_guard<std::mutex> lock(d.queue_mutex);
+    ready.swap(d.no_path_queue);
+  }
+  for (IoChunk* c : ready) {
+    c->no_path_deadline.reset();
+    Dispatch(c);
+  }
+}
+
+void Engine::Impl::ArmExpiry(DiskRuntime& d) {
+  if (d.expiry_timer != 0) return;
+  std::optional<TimePoint> earliest;
+  {
+    std::lock_guard<std::mutex> lock(d.queue_mutex);
+    for (IoChunk* c : d.no_path_queue) {
+      if (c->no_path_deadline && (!earliest || *c->no_path_deadline < *earliest)) {
+        earliest = c->no_path_deadline;
+      }
+    }
+  }
+  if (!earliest) return;
+  const TimePoint now = control.Now();
+  const Duration delay = *earliest > now ? *earliest - now : Duration{0};
+  DiskRuntime* dp = &d;
+  d.expiry_timer = control.PostAfter(delay, [this, dp]() {
+    dp->expiry_timer = 0;
+    ExpireNoPath(*dp);
+  });
+}
+
+void Engine::Impl::ExpireNoPath(DiskRuntime& d) {
+  const TimePoint now = control.Now();
+  std::vector<IoChunk*> expired;
+  {
+    std::lock_guard<std::mutex> lock(d.queue_mutex);
+    auto keep = d.no_path_queue.begin();
+    for (auto it = d.no_path_queue.begin(); it != d.no_path_queue.end(); ++it) {
+      if ((*it)->no_path_deadline && *(*it)->no_path_deadline <= now) {
+        expired.push_back(*it);
+      } else {
+        *keep++ = *it;
+      }
+    }
+    d.no_path_queue.erase(keep, d.no_path_queue.end());
+  }
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(config.no_path_time).count();
+  for (IoChunk* c : expired) {
+    FinishChunk(c, Status(NtStatus::kDeviceNotReady,
+                          "disk " + d.name + ": no usable path for " + std::to_string(secs) +
+                              " s (the no-path time, MSDSM PDORemovePeriod); request failed"));
+  }
+  ArmExpiry(d);
+}
+
+}  // namespace openmpio::engine
