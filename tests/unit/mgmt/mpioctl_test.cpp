@@ -1,0 +1,199 @@
+// mpioctl (tools/mpioctl) run as a subprocess against a real management
+// server with the fake engine: every command, its exit code, --json parsable.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fake_backend.h"
+#include "mgmt/server.h"
+#include "socket_helpers.h"
+
+namespace openmpio::mgmt {
+namespace {
+
+using nlohmann::json;
+using testing::FakeBackend;
+using testing::Populate;
+
+std::string MpioctlPath() {
+#ifdef OPENMPIO_MPIOCTL_PATH
+  return OPENMPIO_MPIOCTL_PATH;
+#else
+  // build/<dir>/tests/unit_mgmt -> build/<dir>/tools/mpioctl/mpioctl
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return (exe.parent_path().parent_path() / "tools" / "mpioctl" / "mpioctl").string();
+#endif
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+class MpioctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    exe = MpioctlPath();
+    if (exe.empty() || ::access(exe.c_str(), X_OK) != 0) {
+      GTEST_SKIP() << "mpioctl not built at " << exe;
+    }
+    Populate(backend);
+    path = dir.path + "/mgmt.sock";
+    ASSERT_TRUE(server.Start(path).ok());
+  }
+
+  // Runs mpioctl with `args`; stdout captured, stderr dropped.
+  RunResult Mpioctl(const std::string& args) {
+    const std::string cmd = exe + " --socket " + path + " " + args + " 2>/dev/null";
+    RunResult r;
+    std::FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return r;
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int st = ::pclose(p);
+    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+  }
+  json MpioctlJson(const std::string& args, int want_exit = 0) {
+    const RunResult r = Mpioctl(args);
+    EXPECT_EQ(r.exit_code, want_exit) << args << "\n" << r.out;
+    json j = json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << args << "\n" << r.out;
+    return j;
+  }
+  std::string Id(std::size_t disk, std::size_t path_index) {
+    return FormatId(backend.disks[disk].disk.paths[path_index].id());
+  }
+
+  std::string exe;
+  testing::sock::TempDir dir;
+  std::string path;
+  FakeBackend backend;
+  Server server{backend};
+};
+
+TEST_F(MpioctlTest, ShowPrintsATreeAndJson) {
+  const RunResult r = Mpioctl("show");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("data (naa.6001405011223301)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tpg 1 Active/Optimized pref"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tpg 2 Standby"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(Id(0, 2) + " 192.0.2.3:3260 port 3  SB idle Online"), std::string::npos)
+      << r.out;
+  const json j = MpioctlJson("show --json");
+  EXPECT_EQ(j["Disks"].size(), 2U);
+  EXPECT_EQ(MpioctlJson("show logs --json")["Disks"].size(), 1U);
+}
+
+TEST_F(MpioctlTest, PolicyGetHumanAndJson) {
+  const RunResult r = Mpioctl("policy get data");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("policy rrws (3), 4 paths"), std::string::npos) << r.out;
+  const json j = MpioctlJson("policy get data --json");
+  EXPECT_EQ(j["LoadBalancePolicy"]["DSMPathCount"], 4);
+}
+
+TEST_F(MpioctlTest, PolicySetPrintsTheStatusAndExitsByIt) {
+  RunResult r = Mpioctl("policy set logs lqd");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "STATUS_SUCCESS (0x00000000)\n");
+  EXPECT_EQ(backend.disks[1].disk.settings.policy, dsm::LoadBalancePolicy::kLeastQueueDepth);
+  r = Mpioctl("policy set logs 5 --weight " + Id(1, 0) + "=7 --weight " + Id(1, 1) + "=2");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(backend.disks[1].disk.paths[0].weight, 7U);
+  EXPECT_EQ(backend.disks[1].disk.paths[1].weight, 2U);
+  // Round Robin on non-symmetric access: refused by the DSM (spec §4 check 10).
+  r = Mpioctl("policy set data rr");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("STATUS_INVALID_PARAMETER (0xC000000D)", 0), 0U) << r.out;
+  r = Mpioctl("policy set nosuchdisk lqd");
+  EXPECT_EQ(r.exit_code, 1);  // STATUS_NO_SUCH_DEVICE from the query
+  r = Mpioctl("policy set logs bogus");
+  EXPECT_EQ(r.exit_code, 2);
+  const json j = MpioctlJson("policy set logs 0 --json");
+  EXPECT_EQ(j["StatusName"], "STATUS_SUCCESS");
+  EXPECT_FALSE(backend.disks[1].disk.settings.explicit_policy);
+}
+
+TEST_F(MpioctlTest, PolicySetFooWithPreferredPath) {
+  const RunResult r = Mpioctl("policy set-alua logs --policy foo --path " + Id(1, 1) + "=SB --preferred " +
+                        Id(1, 1));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(backend.disks[1].disk.settings.policy, dsm::LoadBalancePolicy::kFailOverOnly);
+  EXPECT_EQ(backend.disks[1].disk.settings.preferred_path, backend.disks[1].disk.paths[1].id());
+}
+
+TEST_F(MpioctlTest, SetAluaActivatesAStandbyGroup) {
+  // Explicit ALUA: AO on the Standby group's paths plans an STPG (spec §4 step 14).
+  const RunResult r = Mpioctl("policy set-alua data --path " + Id(0, 2) + "=AO --path " + Id(0, 3) + "=AO");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(backend.disks[0].disk.groups[1].state.raw, 0);  // now A/O
+  EXPECT_EQ(Mpioctl("policy set-alua data --path " + Id(0, 2) + "=XX").exit_code, 2);
+}
+
+TEST_F(MpioctlTest, DefaultPolicyGetSetMsdsmAndTargets) {
+  EXPECT_EQ(Mpioctl("default-policy get").exit_code, 1);  // none stored yet
+  EXPECT_EQ(Mpioctl("default-policy set lqd").exit_code, 0);
+  RunResult r = Mpioctl("default-policy get");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("MSDSM default: lqd (4)"), std::string::npos) << r.out;
+  EXPECT_EQ(MpioctlJson("default-policy get --json")["LoadBalancePolicy"], 4);
+  EXPECT_EQ(Mpioctl("default-policy set wp --vendor OPENMPIO --product SIMDISK").exit_code, 0);
+  ASSERT_EQ(backend.defaults.target_defaults().size(), 1U);
+  EXPECT_EQ(backend.defaults.target_defaults()[0].hardware_id, "OPENMPIOSIMDISK         ");
+  r = Mpioctl("default-policy get --vendor OPENMPIO --product SIMDISK");
+  EXPECT_NE(r.out.find("wp (5)"), std::string::npos) << r.out;
+  EXPECT_EQ(Mpioctl("default-policy set 9").exit_code, 2);
+}
+
+TEST_F(MpioctlTest, TimersGetSet) {
+  EXPECT_EQ(Mpioctl("timers set --retry-count 9 --pdo-remove-period 40").exit_code, 0);
+  const json j = MpioctlJson("timers get --json");
+  EXPECT_EQ(j["RetryCount"], 9);
+  EXPECT_EQ(j["PDORemovePeriod"], 40);
+  EXPECT_EQ(j["RetryInterval"], 1);
+  const RunResult r = Mpioctl("timers set --retry-count 501");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("STATUS_INVALID_PARAMETER (0xC000000D)", 0), 0U);
+  EXPECT_NE(Mpioctl("timers get").out.find("RetryCount 9"), std::string::npos);
+}
+
+TEST_F(MpioctlTest, StatsWhySimAndConfigSave) {
+  json j = MpioctlJson("stats logs --json");
+  EXPECT_EQ(j["PerfInfo"][0]["NumberReads"], 10);
+  j = MpioctlJson("stats --json");
+  EXPECT_EQ(j.size(), 2U);
+  EXPECT_EQ(Mpioctl("stats logs --clear").exit_code, 0);
+  EXPECT_EQ(backend.clear_calls, 1);
+  const RunResult why = Mpioctl("why data");
+  EXPECT_EQ(why.exit_code, 0);
+  EXPECT_NE(why.out.find(Id(0, 2) + " out: SB; the policy uses the AO paths"), std::string::npos)
+      << why.out;
+  EXPECT_EQ(MpioctlJson("why data --json")["Paths"].size(), 4U);
+  EXPECT_EQ(Mpioctl("sim fail-port 3").exit_code, 0);
+  EXPECT_EQ(Mpioctl("sim set-state 0 2 SB").exit_code, 0);
+  ASSERT_EQ(backend.fake_sim.requests.size(), 2U);
+  EXPECT_EQ(backend.fake_sim.requests[0].action, SimAction::kFailPort);
+  EXPECT_EQ(backend.fake_sim.requests[1].state, scsi::AsymmetricAccessState::kStandby);
+  EXPECT_EQ(Mpioctl("sim set-state 0 2 ZZ").exit_code, 1);
+  EXPECT_EQ(Mpioctl("config save --path /tmp/saved.toml").exit_code, 0);
+  EXPECT_EQ(backend.saved_path, "/tmp/saved.toml");
+}
+
+TEST_F(MpioctlTest, NoServerIsExitTwo) {
+  const std::string cmd = exe + " --socket " + dir.path + "/none.sock show 2>/dev/null";
+  const int st = std::system(cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 2);
+}
+
+}  // namespace
+}  // namespace openmpio::mgmt
