@@ -1,0 +1,300 @@
+// FormatConfig -> ParseConfig gives back an equal Config, over random valid
+// configurations (rapidcheck); the demo and the shipped examples parse; the
+// conversions to the array's structs; ParseConfig never crashes on
+// arbitrary text.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "config/config.h"
+#include "config/to_array.h"
+
+namespace openmpio::config {
+namespace {
+
+using dsm::LoadBalancePolicy;
+
+std::string ExampleDir() {
+  return std::string(OPENMPIO_TEST_DATA_DIR) + "/../../examples/";
+}
+
+// Printable ASCII and the escapes TOML needs (quote, backslash, tab, newline).
+std::string GenText(std::size_t min_len, std::size_t max_len) {
+  const auto len = *rc::gen::inRange(min_len, max_len + 1);
+  std::string s;
+  for (std::size_t i = 0; i < len; ++i) {
+    s.push_back(*rc::gen::element<char>('a', 'Z', '0', ' ', '"', '\\', '\t', '\n', '.', ':', '#',
+                                        '=', '[', '\x01', '\x7f'));
+  }
+  return s;
+}
+
+std::string GenAscii(std::size_t min_len, std::size_t max_len) {
+  const auto len = *rc::gen::inRange(min_len, max_len + 1);
+  std::string s;
+  for (std::size_t i = 0; i < len; ++i) {
+    s.push_back(static_cast<char>(*rc::gen::inRange(0x20, 0x7f)));
+  }
+  return s;
+}
+
+LoadBalancePolicy GenPolicy(bool strict) {
+  return static_cast<LoadBalancePolicy>(*rc::gen::inRange<std::uint32_t>(1, strict ? 7 : 8));
+}
+
+std::optional<dsm::DsmPathId> GenOptId() {
+  if (*rc::gen::arbitrary<bool>()) return std::nullopt;
+  return *rc::gen::suchThat(rc::gen::arbitrary<std::uint64_t>(),
+                            [](std::uint64_t v) { return v != 0; });
+}
+
+std::uint32_t GenU32(std::uint32_t min = 0, std::uint32_t max = 0xFFFFFFFFU) {
+  return *rc::gen::inRange<std::uint64_t>(min, std::uint64_t{max} + 1) & 0xFFFFFFFFU;
+}
+
+Config GenConfig() {
+  Config c;
+  c.management.enabled = *rc::gen::arbitrary<bool>();
+  if (*rc::gen::arbitrary<bool>()) c.management.socket = "/" + GenText(1, 40);
+  c.defaults.strict_msdsm = *rc::gen::arbitrary<bool>();
+  const bool strict = c.defaults.strict_msdsm;
+  if (*rc::gen::arbitrary<bool>()) c.defaults.load_balance_policy = GenPolicy(strict);
+  c.defaults.preferred_path = GenOptId();
+  TimersConfig& t = c.timers;
+  t.path_verify_enabled = *rc::gen::arbitrary<bool>();
+  t.path_verification_period = GenU32(1);
+  t.pdo_remove_period = GenU32();
+  t.retry_count = GenU32(0, kMaxRetryCount);
+  t.retry_interval = GenU32();
+  t.use_custom_path_recovery_interval = *rc::gen::arbitrary<bool>();
+  t.path_recovery_interval = GenU32(1);
+  t.command_timeout = GenU32(1);
+  t.marginal_path_window = GenU32(1);
+  t.marginal_path_failures = GenU32();
+  t.marginal_path_hold = GenU32(1);
+
+  std::set<std::string> hwids;
+  for (int i = *rc::gen::inRange(0, 3); i > 0; --i) {
+    TargetDefaultConfig d{GenAscii(1, kMaxVendorChars), GenAscii(1, kMaxProductChars),
+                          GenPolicy(strict), GenOptId()};
+    if (hwids.insert(HardwareId(d)).second) c.target_defaults.push_back(d);
+  }
+  for (int i = *rc::gen::inRange(0, 3); i > 0; --i) {
+    c.claim.push_back({GenAscii(1, 8), GenAscii(1, 16)});
+  }
+  for (int i = *rc::gen::inRange(0, 2); i > 0; --i) {
+    MergeRule m{GenText(1, 30), {"iqn.a", "iqn.b." + GenText(0, 10)}};
+    c.merge.push_back(m);
+  }
+  std::set<std::string> aliases;
+  std::set<std::string> designators;
+  for (int i = *rc::gen::inRange(0, 4); i > 0; --i) {
+    DiskConfig d;
+    if (*rc::gen::arbitrary<bool>()) d.designator = "naa." + GenAscii(1, 32);
+    d.alias = "disk" + std::to_string(i);
+    if (!designators.insert(d.designator).second) d.designator.clear();
+    if (*rc::gen::arbitrary<bool>()) d.policy = GenPolicy(strict);
+    d.preferred_path = GenOptId();
+    for (int j = *rc::gen::inRange(0, 4); j > 0; --j) {
+      PathSetting s;
+      if (*rc::gen::arbitrary<bool>()) s.weight = GenU32();
+      if (*rc::gen::arbitrary<bool>()) {
+        s.requested_state = static_cast<dsm::PathState>(*rc::gen::inRange(0, 4));
+      }
+      const auto id = GenOptId();
+      if (id) d.paths[*id] = s;
+    }
+    aliases.insert(d.alias);
+    c.disks.push_back(d);
+  }
+  if (*rc::gen::arbitrary<bool>()) {
+    for (int i = *rc::gen::inRange(1, 3); i > 0; --i) {
+      IscsiTargetConfig tg;
+      tg.name = "iqn.2024-01.test:t" + std::to_string(i);
+      const int portals = *rc::gen::inRange(1, 4);
+      for (int j = 0; j < portals; ++j)
+        tg.portals.push_back("10.0.0." + std::to_string(j) + ":3260");
+      if (*rc::gen::arbitrary<bool>()) tg.initiator_name = "iqn.2024-01.test:init";
+      std::set<std::uint64_t> luns;
+      for (int j = *rc::gen::inRange(0, 4); j > 0; --j) {
+        const auto lun = *rc::gen::inRange<std::uint64_t>(0, 16384);
+        if (luns.insert(lun).second) tg.luns.push_back(lun);
+      }
+      tg.login_timeout = GenU32(1);
+      c.targets.push_back(tg);
+    }
+  } else {
+    SimConfig s;
+    s.target_name = "iqn.x:" + GenAscii(1, 20);
+    s.vendor = GenAscii(1, 8);
+    s.product = GenAscii(1, 16);
+    s.tpgs = static_cast<scsi::Tpgs>(*rc::gen::inRange(0, 4));
+    s.implicit_transition_time = GenU32(0, 255);
+    s.seed = *rc::gen::inRange<std::uint64_t>(0, std::uint64_t{1} << 62);
+    std::set<std::uint16_t> groups;
+    const int ports = *rc::gen::inRange(1, 5);
+    for (int i = 1; i <= ports; ++i) {
+      SimPortConfig p;
+      p.relative_target_port = static_cast<std::uint16_t>(i);
+      p.target_port_group = *rc::gen::inRange<std::uint16_t>(1, 20);
+      p.latency_us = *rc::gen::inRange<std::uint64_t>(0, 1000000);
+      p.bandwidth_bytes_per_second = *rc::gen::inRange<std::uint64_t>(0, 1ULL << 40);
+      p.service_time_us = *rc::gen::inRange<std::uint64_t>(0, 1000);
+      groups.insert(p.target_port_group);
+      s.ports.push_back(p);
+    }
+    const int lus = *rc::gen::inRange(1, 4);
+    for (int i = 0; i < lus; ++i) {
+      SimLuConfig lu;
+      lu.lun = static_cast<std::uint64_t>(i);
+      lu.block_size = *rc::gen::element<std::uint32_t>(512, 1024, 2048, 4096);
+      lu.size_bytes = lu.block_size * *rc::gen::inRange<std::uint64_t>(1, 1ULL << 30);
+      if (s.tpgs != scsi::Tpgs::kNone) {
+        // Either an owner, or every group named (sorted by number, as parsed).
+        if (*rc::gen::arbitrary<bool>()) {
+          lu.owner_group =
+              *rc::gen::elementOf(std::vector<std::uint16_t>(groups.begin(), groups.end()));
+        } else {
+          for (const auto g : groups) {
+            lu.states.push_back(
+                {g, *rc::gen::element(scsi::AsymmetricAccessState::kActiveOptimized,
+                                      scsi::AsymmetricAccessState::kActiveNonOptimized,
+                                      scsi::AsymmetricAccessState::kStandby,
+                                      scsi::AsymmetricAccessState::kUnavailable,
+                                      scsi::AsymmetricAccessState::kOffline)});
+          }
+        }
+        if (*rc::gen::arbitrary<bool>()) {
+          lu.preferred_group =
+              *rc::gen::elementOf(std::vector<std::uint16_t>(groups.begin(), groups.end()));
+        }
+      }
+      s.lus.push_back(lu);
+    }
+    c.sim = s;
+  }
+  return c;
+}
+
+RC_GTEST_PROP(ConfigRoundTrip, FormatThenParseIsIdentity, ()) {
+  const Config c = GenConfig();
+  const std::string text = FormatConfig(c);
+  auto back = ParseConfig(text, "gen.toml");
+  RC_ASSERT(back.has_value());
+  RC_ASSERT(*back == c);
+  // And formatting is stable.
+  RC_ASSERT(FormatConfig(*back) == text);
+}
+
+RC_GTEST_PROP(ConfigRoundTrip, NeverCrashesOnArbitraryText, (const std::string& junk)) {
+  auto r = ParseConfig(junk, "junk.toml");
+  if (!r.has_value()) RC_ASSERT(r.error().Is(NtStatus::kInvalidParameter));
+}
+
+RC_GTEST_PROP(ConfigRoundTrip, NeverCrashesOnMutatedValidText, ()) {
+  std::string text = FormatConfig(GenConfig());
+  const auto edits = *rc::gen::inRange(1, 6);
+  for (int i = 0; i < edits && !text.empty(); ++i) {
+    const auto at = *rc::gen::inRange<std::size_t>(0, text.size());
+    text[at] = *rc::gen::element<char>('"', '=', '[', ']', '\n', '0', 'x', '-', '9', ' ');
+  }
+  auto r = ParseConfig(text, "mutated.toml");
+  if (!r.has_value()) {
+    RC_ASSERT(r.error().Is(NtStatus::kInvalidParameter));
+    RC_ASSERT(r.error().message().rfind("mutated.toml:", 0) == 0U);
+  }
+}
+
+TEST(ConfigDemo, DemoConfigIsTheArrayDemoShape) {
+  const Config c = DemoConfig();
+  ASSERT_TRUE(c.sim.has_value());
+  EXPECT_EQ(c.timers, TimersConfig{});  // MSDSM's defaults
+  const array::ArrayConfig a = ToArrayConfig(*c.sim);
+  const array::ArrayConfig want = array::DemoArrayConfig();
+  EXPECT_EQ(a.target_name, want.target_name);
+  EXPECT_EQ(a.tpgs, want.tpgs);
+  ASSERT_EQ(a.ports.size(), want.ports.size());
+  for (std::size_t i = 0; i < a.ports.size(); ++i) {
+    EXPECT_EQ(a.ports[i].relative_target_port, want.ports[i].relative_target_port);
+    EXPECT_EQ(a.ports[i].target_port_group, want.ports[i].target_port_group);
+  }
+  ASSERT_EQ(a.lus.size(), want.lus.size());
+  for (std::size_t i = 0; i < a.lus.size(); ++i) {
+    EXPECT_EQ(a.lus[i].lun, want.lus[i].lun);
+    EXPECT_EQ(a.lus[i].blocks, want.lus[i].blocks);
+    EXPECT_EQ(a.lus[i].block_size, want.lus[i].block_size);
+    ASSERT_EQ(a.lus[i].initial_states.size(), want.lus[i].initial_states.size());
+    for (std::size_t j = 0; j < a.lus[i].initial_states.size(); ++j) {
+      EXPECT_EQ(a.lus[i].initial_states[j].target_port_group,
+                want.lus[i].initial_states[j].target_port_group);
+      EXPECT_EQ(a.lus[i].initial_states[j].state, want.lus[i].initial_states[j].state);
+    }
+  }
+  // The array accepts it.
+  auto array = array::Array::Create(a);
+  EXPECT_TRUE(array.has_value()) << array.error().message();
+}
+
+TEST(ConfigExamples, DemoTomlIsDemoConfig) {
+  auto c = LoadConfig(ExampleDir() + "demo.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(*c, DemoConfig());
+}
+
+TEST(ConfigExamples, IstgtTomlParses) {
+  auto c = LoadConfig(ExampleDir() + "iscsi-istgt.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  ASSERT_EQ(c->targets.size(), 1U);
+  EXPECT_EQ(c->targets[0].name, "iqn.2024-01.test:disk1");  // LAB.md
+  EXPECT_EQ(c->targets[0].portals, (std::vector<std::string>{"127.0.0.1:3262", "127.0.0.1:3263"}));
+  EXPECT_EQ(c->defaults.load_balance_policy, LoadBalancePolicy::kRoundRobinWithSubset);
+  EXPECT_TRUE(IsClaimed(*c, "FreeBSD ", "iSCSI DISK      "));  // istgt's INQUIRY
+  EXPECT_FALSE(c->sim.has_value());
+}
+
+TEST(ConfigExamples, MissingFileNamesThePath) {
+  auto c = LoadConfig("/nonexistent/openmpio.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message(),
+            "/nonexistent/openmpio.toml: cannot open: No such file or directory");
+}
+
+TEST(ConfigConvert, OwnerGroupAndExplicitStates) {
+  SimConfig s;
+  s.tpgs = scsi::Tpgs::kImplicit;
+  s.implicit_transition_time = 5;
+  s.ports = {{1, 1, 250, 1000, 10}, {2, 2, 0, 0, 0}, {3, 3, 0, 0, 0}};
+  SimLuConfig lu;
+  lu.lun = 7;
+  lu.size_bytes = 4096 * 10;
+  lu.block_size = 4096;
+  lu.owner_group = 2;
+  lu.states = {{3, scsi::AsymmetricAccessState::kStandby}};
+  s.lus = {lu};
+  const array::ArrayConfig a = ToArrayConfig(s);
+  EXPECT_EQ(a.implicit_transition_time, std::chrono::seconds(5));
+  ASSERT_EQ(a.lus.size(), 1U);
+  EXPECT_EQ(a.lus[0].blocks, 10U);
+  ASSERT_EQ(a.lus[0].initial_states.size(), 3U);
+  EXPECT_EQ(a.lus[0].initial_states[0].state, scsi::AsymmetricAccessState::kActiveNonOptimized);
+  EXPECT_EQ(a.lus[0].initial_states[1].state, scsi::AsymmetricAccessState::kActiveOptimized);
+  EXPECT_EQ(a.lus[0].initial_states[2].state, scsi::AsymmetricAccessState::kStandby);
+  const auto links = ToLinkModels(s);
+  ASSERT_EQ(links.size(), 3U);
+  EXPECT_EQ(links[0].first, 1);
+  EXPECT_EQ(links[0].second.latency, std::chrono::microseconds(250));
+  EXPECT_EQ(links[0].second.bandwidth_bytes_per_second, 1000U);
+  EXPECT_EQ(links[0].second.service_time, std::chrono::microseconds(10));
+  TimersConfig t;
+  t.path_verify_enabled = true;
+  t.retry_count = 9;
+  const dsm::MpioTimers m = ToMpioTimers(t);
+  EXPECT_EQ(m.path_verify_enabled, 1U);
+  EXPECT_EQ(m.retry_count, 9U);
+  EXPECT_EQ(m.pdo_remove_period, 20U);
+}
+
+}  // namespace
+}  // namespace openmpio::config
