@@ -624,6 +624,30 @@ TEST_F(JsonApiTest, SimControlActionsAndChecks) {
             kNotSupported);
 }
 
+// A deeply nested value where a scalar belongs must not be serialized back
+// into the error message: that recursion overflowed the stack (the fuzzer's
+// finding). 200,000 levels is a 400 KB line, under the 1 MiB limit.
+TEST_F(JsonApiTest, DeeplyNestedValueIsRefusedWithoutRecursing) {
+  constexpr std::size_t kDepth = 200000;
+  std::string request =
+      R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":)";
+  request.append(kDepth, '[');
+  request.append(kDepth, ']');
+  request += "}";
+  const json r = Call(request);
+  EXPECT_EQ(StatusOf(r), kInvalid);
+  EXPECT_NE(r["Message"].get<std::string>().find("<array>"), std::string::npos) << r.dump();
+  EXPECT_TRUE(backend.fake_sim.requests.empty());
+}
+
+TEST_F(JsonApiTest, LongStringsAreCutInMessages) {
+  const std::string big(5000, 'x');
+  const json r = Call(json{{"method", "SimControl"}, {"Action", "SetState"}, {"LUN", 0},
+                           {"TargetPortGroup_Identifier", 2}, {"State", big}});
+  EXPECT_EQ(StatusOf(r), kInvalid);
+  EXPECT_LT(r["Message"].get<std::string>().size(), 400U) << r["Message"];
+}
+
 TEST_F(JsonApiTest, SaveConfigWithAndWithoutPath) {
   EXPECT_EQ(StatusOf(Call(R"({"method":"SaveConfig"})")), kSuccess);
   EXPECT_EQ(backend.saved_path, "(config file)");
