@@ -1,0 +1,193 @@
+// The openmpio library API (DESIGN.md "Who uses it": a developer embedding
+// multipath in a userspace storage stack). A program builds an engine from a
+// configuration, lists its multipath disks, opens one and does I/O on it,
+// asynchronously or synchronously, and changes its load-balance policy.
+//
+//   auto config = openmpio::Configuration::Demo();          // or Load("file.toml")
+//   auto engine = openmpio::MultipathEngine::Create(*config);
+//   if (!engine) { fprintf(stderr, "%s\n", engine.error().ToString().c_str()); ... }
+//   auto disk = (*engine)->OpenDisk((*engine)->Disks().front().name);
+//   std::vector<std::byte> block(disk->block_size());
+//   openmpio::Status s = disk->Read(0, block);               // synchronous
+//   disk->Write(0, block, [](const openmpio::Status& s) { ... });  // asynchronous
+//
+// Only this header, openmpio/status.h and openmpio/expected.h are public:
+// nothing of the engine's internals leaks (the classes are handles over a
+// private implementation).
+//
+// Errors are Status values (NTSTATUS codes with a message, status.h):
+// STATUS_INVALID_PARAMETER for a bad offset / length / configuration,
+// STATUS_NO_SUCH_DEVICE for an unknown disk, STATUS_DEVICE_NOT_READY when a
+// disk had no usable path for the whole no-path time (PDORemovePeriod),
+// STATUS_IO_DEVICE_ERROR when the target failed the request (the message
+// carries the sense), STATUS_NOT_SUPPORTED for what this build cannot do
+// (iSCSI targets, for now).
+//
+// Threading:
+//  - MultipathEngine methods and the synchronous Disk calls block the calling
+//    thread until the engine answers. Never call them from an asynchronous
+//    completion callback: those run on the engine's own threads; the call
+//    fails with STATUS_INVALID_DEVICE_REQUEST rather than deadlock.
+//  - Asynchronous Disk calls may be made from any thread, including a
+//    completion callback. Callbacks run on an engine thread and must not
+//    block. Buffers stay valid (and unchanged, for writes) until the callback.
+//  - Offsets and lengths are bytes and must be multiples of block_size().
+//  - Disk handles are valid while their MultipathEngine is, and until Stop().
+//    Stop() (and the destructor) must come after every asynchronous request
+//    has completed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "openmpio/expected.h"
+#include "openmpio/status.h"
+
+namespace openmpio {
+
+// A parsed configuration file (examples/demo.toml describes every section).
+class Configuration {
+ public:
+  // Reads and checks a TOML file: STATUS_INVALID_PARAMETER with
+  // "FILE:LINE:COL: key: what" on any mistake.
+  [[nodiscard]] static Expected<Configuration> Load(const std::string& path);
+  // The same from text; `name` is what messages call it.
+  [[nodiscard]] static Expected<Configuration> Parse(std::string_view toml,
+                                                     std::string_view name = "config");
+  // The embedded demo array: two target port groups of two ports each, LU 0
+  // owned by group 1 and LU 1 by group 2, 1 GiB each, in memory.
+  [[nodiscard]] static Configuration Demo();
+
+  Configuration(const Configuration&);
+  Configuration& operator=(const Configuration&);
+  Configuration(Configuration&&) noexcept;
+  Configuration& operator=(Configuration&&) noexcept;
+  ~Configuration();
+
+  // The configuration as TOML text (reads back to an equal configuration).
+  [[nodiscard]] std::string ToToml() const;
+
+  struct Impl;
+
+ private:
+  friend class MultipathEngine;
+  explicit Configuration(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Load-balance policies, numbered as mpiodisk.h's DSM_LB_* values.
+enum class LoadBalancePolicy : std::uint32_t {
+  kFailOverOnly = 1,
+  kRoundRobin = 2,
+  kRoundRobinWithSubset = 3,
+  kLeastQueueDepth = 4,
+  kWeightedPaths = 5,
+  kLeastBlocks = 6,
+  kServiceTime = 7,
+};
+
+struct PathDescription {
+  std::uint64_t path_id = 0;  // DsmPathId: one I_T nexus, stable across restarts
+  std::uint16_t relative_target_port = 0;
+  std::optional<std::uint16_t> target_port_group;
+  std::string state;     // "active/optimized", "active/unoptimized", "standby", "unavailable"
+  bool online = false;   // the nexus is logged in
+  bool usable = false;   // carries I/O now
+  std::uint64_t commands = 0;
+  std::uint64_t errors = 0;
+};
+
+struct DiskDescription {
+  std::string name;        // alias from the configuration, else the designator
+  std::string designator;  // VPD 0x83 LU designator ("naa.6...")
+  std::string vendor, product;
+  bool ready = false;      // capacity known: I/O accepted
+  std::uint64_t size_bytes = 0;
+  std::uint32_t block_size = 0;
+  std::uint32_t max_transfer_bytes = 0;
+  std::uint32_t policy = 0;  // LoadBalancePolicy value in force
+  std::vector<PathDescription> paths;
+};
+
+using IoCallback = std::function<void(const Status&)>;
+
+// One multipath disk. Cheap to copy.
+class Disk {
+ public:
+  Disk() = default;
+  [[nodiscard]] bool valid() const noexcept { return impl_ != nullptr; }
+  [[nodiscard]] const std::string& name() const;
+  [[nodiscard]] std::uint32_t block_size() const noexcept;
+  [[nodiscard]] std::uint64_t size_bytes() const noexcept;
+
+  // Asynchronous: `done` runs once, on an engine thread.
+  void Read(std::uint64_t offset, std::span<std::byte> buffer, IoCallback done) const;
+  void Write(std::uint64_t offset, std::span<const std::byte> data, IoCallback done) const;
+  void Flush(IoCallback done) const;
+  // UNMAP: the blocks are deallocated (thin LUs); a hint where the LU ignores it.
+  void Trim(std::uint64_t offset, std::uint64_t length, IoCallback done) const;
+  // WRITE SAME of a zero block.
+  void WriteZeroes(std::uint64_t offset, std::uint64_t length, IoCallback done) const;
+
+  // Synchronous: block the calling thread (never an engine thread).
+  [[nodiscard]] Status Read(std::uint64_t offset, std::span<std::byte> buffer) const;
+  [[nodiscard]] Status Write(std::uint64_t offset, std::span<const std::byte> data) const;
+  [[nodiscard]] Status Flush() const;
+  [[nodiscard]] Status Trim(std::uint64_t offset, std::uint64_t length) const;
+  [[nodiscard]] Status WriteZeroes(std::uint64_t offset, std::uint64_t length) const;
+
+  struct Impl;
+
+ private:
+  friend class MultipathEngine;
+  explicit Disk(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+struct EngineOptions {
+  std::size_t reactor_threads = 2;  // threads carrying the paths
+  std::uint32_t discovery_timeout_ms = 20'000;  // Create waits this long at most
+};
+
+// A running engine: its threads, the paths of the configuration, and the
+// multipath disks found behind them.
+class MultipathEngine {
+ public:
+  // Starts the threads, logs in to every path, and waits (bounded) until
+  // discovery settles. STATUS_NOT_SUPPORTED for [[target]] (iSCSI) for now;
+  // STATUS_DEVICE_NOT_READY when no disk was found.
+  [[nodiscard]] static Expected<std::unique_ptr<MultipathEngine>> Create(
+      const Configuration& config, EngineOptions options = {});
+  ~MultipathEngine();  // Stop()
+  MultipathEngine(const MultipathEngine&) = delete;
+  MultipathEngine& operator=(const MultipathEngine&) = delete;
+
+  // Ends every path and thread. Every asynchronous request must have completed.
+  void Stop();
+
+  [[nodiscard]] std::vector<DiskDescription> Disks() const;
+  // By name (alias or designator). STATUS_NO_SUCH_DEVICE when unknown,
+  // STATUS_DEVICE_NOT_READY when its capacity is not known yet.
+  [[nodiscard]] Expected<Disk> OpenDisk(std::string_view name) const;
+
+  // ---- management (DsmSetLoadBalancePolicy's execution; mpioctl has the full set) ----
+  [[nodiscard]] Expected<DiskDescription> Describe(std::string_view name) const;
+  // preferred_path: a PathId of the disk, for Fail Over Only; 0 for none.
+  [[nodiscard]] Status SetLoadBalancePolicy(std::string_view name, LoadBalancePolicy policy,
+                                            std::uint64_t preferred_path = 0);
+
+  struct Impl;
+
+ private:
+  explicit MultipathEngine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace openmpio

@@ -1,0 +1,361 @@
+// nbdkit-openmpio-plugin.so: every multipath disk of an openmpio engine as an
+// NBD export (DESIGN.md "Processes").
+//
+//   nbdkit build/…/nbdkit-openmpio-plugin.so config=FILE   (or demo=1: the embedded demo)
+//
+// Lifecycle (nbdkit-plugin(3)): .config / .config_complete parse and check
+// the file before nbdkit forks, so a bad file fails in the foreground; the
+// engine's threads start in .after_fork (threads do not survive fork) and the
+// engine stops in .unload, which nbdkit calls after every connection closed,
+// so no request of ours is outstanding then.
+//
+// Data calls: nbdkit calls are synchronous; each one issues the engine's
+// asynchronous request and waits on a per-call future (runtime::Sync*). The
+// engine takes no global lock on the data path, so PARALLEL is the model.
+// Errors: nbdkit_error with the Status text, nbdkit_set_error with the errno
+// of runtime::ErrnoFromStatus (the one table), then -1.
+#define NBDKIT_API_VERSION 2
+#include <nbdkit-plugin.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "runtime/runtime.h"
+
+#define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
+
+namespace {
+
+using openmpio::Status;
+namespace rt = openmpio::runtime;
+
+struct Export {
+  std::string name;         // alias or designator
+  std::string description;  // vendor, product, designator, paths
+  std::size_t disk = 0;
+  openmpio::engine::DiskHandle handle;
+  std::uint64_t size = 0;
+  std::uint32_t block_size = 512;
+  std::uint64_t max_transfer_bytes = 0;
+  // Serializes read-modify-write of partial blocks (clients that ignore the
+  // advertised minimum block size); aligned requests never take it.
+  std::unique_ptr<std::mutex> rmw = std::make_unique<std::mutex>();
+};
+
+struct Plugin {
+  std::string config_path;
+  bool demo = false;
+  openmpio::config::Config config;
+  std::unique_ptr<rt::Runtime> runtime;
+  std::vector<Export> exports;
+};
+Plugin g;
+
+int Fail(const Status& s, const char* what) {
+  int err = rt::ErrnoFromStatus(s);
+  if (err == 0) err = EIO;
+  nbdkit_error("openmpio: %s: %s", what, s.ToString().c_str());
+  nbdkit_set_error(err);
+  return -1;
+}
+
+Export& Of(void* handle) { return g.exports[*static_cast<std::size_t*>(handle)]; }
+
+// ---- configuration ---------------------------------------------------------------
+
+int Config(const char* key, const char* value) {
+  if (std::strcmp(key, "config") == 0) {
+    g.config_path = value;
+    return 0;
+  }
+  if (std::strcmp(key, "demo") == 0) {
+    const int b = nbdkit_parse_bool(value);
+    if (b == -1) return -1;
+    g.demo = b != 0;
+    return 0;
+  }
+  nbdkit_error("openmpio: unknown parameter '%s' (config=FILE or demo=1)", key);
+  return -1;
+}
+
+int ConfigComplete() {
+  if (!g.config_path.empty() && g.demo) {
+    nbdkit_error("openmpio: give config=FILE or demo=1, not both");
+    return -1;
+  }
+  if (g.config_path.empty()) {
+    g.config = openmpio::config::DemoConfig();
+    return 0;
+  }
+  auto loaded = openmpio::config::LoadConfig(g.config_path);
+  if (!loaded) {
+    nbdkit_error("openmpio: %s", loaded.error().ToString().c_str());
+    return -1;
+  }
+  g.config = std::move(*loaded);
+  if (!g.config.targets.empty()) {
+    // Refuse before forking, with the same words Runtime::Start would use.
+    nbdkit_error("openmpio: %s: [[target]] %s: the iSCSI transport arrives with a later issue; "
+                 "use [sim]",
+                 g.config_path.c_str(), g.config.targets.front().name.c_str());
+    return -1;
+  }
+  return 0;
+}
+
+int AfterFork() {
+  auto started = rt::Runtime::Start(g.config);
+  if (!started) {
+    nbdkit_error("openmpio: starting the engine: %s", started.error().ToString().c_str());
+    return -1;
+  }
+  g.runtime = std::move(*started);
+  for (const openmpio::engine::DiskInfo& d : g.runtime->Disks()) {
+    if (!d.ready) {
+      nbdkit_debug("openmpio: disk %s not ready after discovery: not exported", d.name.c_str());
+      continue;
+    }
+    Export e;
+    e.name = g.runtime->ExportName(d);
+    e.disk = d.index;
+    e.handle = g.runtime->Disk(d.index);
+    e.size = d.blocks * d.block_size;
+    e.block_size = d.block_size;
+    e.max_transfer_bytes = std::uint64_t{d.max_transfer_blocks} * d.block_size;
+    e.description = d.vendor + " " + d.product + " " + d.name + " (" +
+                    std::to_string(d.paths.size()) + " paths)";
+    nbdkit_debug("openmpio: export %s: %s, %llu bytes", e.name.c_str(), e.description.c_str(),
+                 static_cast<unsigned long long>(e.size));
+    g.exports.push_back(std::move(e));
+  }
+  return 0;
+}
+
+void Unload() {
+  g.exports.clear();
+  if (g.runtime) g.runtime->Stop();
+  g.runtime.reset();
+}
+
+// ---- exports and connections ---------------------------------------------------------
+
+int ListExports(int /*readonly*/, int /*is_tls*/, struct nbdkit_exports* exports) {
+  for (const Export& e : g.exports) {
+    if (nbdkit_add_export(exports, e.name.c_str(), e.description.c_str()) == -1) return -1;
+  }
+  return 0;
+}
+
+const char* DefaultExport(int /*readonly*/, int /*is_tls*/) {
+  if (g.exports.empty()) {
+    nbdkit_error("openmpio: the engine serves no disk");
+    return nullptr;
+  }
+  return g.exports.front().name.c_str();
+}
+
+void* Open(int /*readonly*/) {
+  const char* wanted = nbdkit_export_name();
+  std::string name = wanted ? wanted : "";
+  if (g.exports.empty()) {
+    nbdkit_error("openmpio: the engine serves no disk");
+    return nullptr;
+  }
+  if (name.empty()) name = g.exports.front().name;
+  for (std::size_t i = 0; i < g.exports.size(); ++i) {
+    if (g.exports[i].name == name) return new std::size_t(i);
+  }
+  nbdkit_error("openmpio: no export named '%s'", name.c_str());
+  nbdkit_set_error(ENOENT);
+  return nullptr;
+}
+
+void Close(void* handle) { delete static_cast<std::size_t*>(handle); }
+
+const char* ExportDescription(void* handle) { return Of(handle).description.c_str(); }
+
+int64_t GetSize(void* handle) { return static_cast<int64_t>(Of(handle).size); }
+
+// minimum: the logical block size (smaller requests need read-modify-write);
+// preferred: the logical block too — the engine does not report the
+// physical block exponent or optimal transfer length yet; maximum: the LU's
+// maximum transfer length (VPD 0xB0), which the engine would split anyway.
+int BlockSize(void* handle, uint32_t* minimum, uint32_t* preferred, uint32_t* maximum) {
+  const Export& e = Of(handle);
+  *minimum = e.block_size;
+  *preferred = std::max<std::uint32_t>(e.block_size, 512);
+  std::uint64_t max = e.max_transfer_bytes;
+  if (max == 0 || max > 0xFFFFFFFFULL) {
+    *maximum = 0xFFFFFFFFU;
+  } else {
+    *maximum = static_cast<std::uint32_t>(std::max<std::uint64_t>(max, *preferred));
+  }
+  return 0;
+}
+
+int CanWrite(void*) { return 1; }
+int CanFlush(void*) { return 1; }
+int IsRotational(void*) { return 0; }
+// FUA: DiskHandle::Write has no FUA bit yet, so nbdkit emulates it with a
+// flush (SYNCHRONIZE CACHE) after the write: correct, one extra command.
+int CanFua(void*) { return NBDKIT_FUA_EMULATE; }
+// The engine sends UNMAP / WRITE SAME; an LU without them answers ILLEGAL
+// REQUEST, which the table maps to ENOTSUP (the engine does not report
+// LBPME / LBPU / LBPWS to us yet).
+int CanTrim(void*) { return 1; }
+int CanZero(void*) { return 1; }
+// WRITE SAME is executed by the target: we never fall back to writing zero
+// buffers over the paths, so a fast zero is never slower than the target.
+int CanFastZero(void*) { return 1; }
+// Every connection goes through the one engine in this process to the same
+// LU: a flush on any connection is a SYNCHRONIZE CACHE of the LU, which
+// covers every write completed before it, whichever connection sent it.
+int CanMultiConn(void*) { return 1; }
+
+// ---- data ----------------------------------------------------------------------------
+
+int Pread(void* handle, void* buf, uint32_t count, uint64_t offset, uint32_t /*flags*/) {
+  Export& e = Of(handle);
+  auto* out = static_cast<std::byte*>(buf);
+  const std::uint64_t bs = e.block_size;
+  if (offset % bs == 0 && count % bs == 0) {
+    Status s = rt::SyncRead(e.handle, offset, std::span<std::byte>(out, count));
+    return s.ok() ? 0 : Fail(s, "read");
+  }
+  const std::uint64_t first = offset / bs * bs;
+  const std::uint64_t end = (offset + count + bs - 1) / bs * bs;
+  std::vector<std::byte> bounce(end - first);
+  Status s = rt::SyncRead(e.handle, first, bounce);
+  if (!s.ok()) return Fail(s, "read");
+  std::memcpy(out, bounce.data() + (offset - first), count);
+  return 0;
+}
+
+// Partial blocks: read the covering blocks, patch, write back, under the
+// export's RMW lock (two partial writes to one block must not interleave).
+Status ReadModifyWrite(Export& e, std::uint64_t offset, const std::byte* data, std::uint64_t count) {
+  const std::uint64_t bs = e.block_size;
+  const std::uint64_t first = offset / bs * bs;
+  const std::uint64_t end = (offset + count + bs - 1) / bs * bs;
+  std::vector<std::byte> block(end - first);
+  std::lock_guard<std::mutex> lock(*e.rmw);
+  Status s = rt::SyncRead(e.handle, first, block);
+  if (!s.ok()) return s;
+  if (data) {
+    std::memcpy(block.data() + (offset - first), data, count);
+  } else {
+    std::memset(block.data() + (offset - first), 0, count);
+  }
+  return rt::SyncWrite(e.handle, first, block);
+}
+
+int Pwrite(void* handle, const void* buf, uint32_t count, uint64_t offset, uint32_t /*flags*/) {
+  Export& e = Of(handle);
+  const auto* in = static_cast<const std::byte*>(buf);
+  if (offset % e.block_size == 0 && count % e.block_size == 0) {
+    Status s = rt::SyncWrite(e.handle, offset, std::span<const std::byte>(in, count));
+    return s.ok() ? 0 : Fail(s, "write");
+  }
+  Status s = ReadModifyWrite(e, offset, in, count);
+  return s.ok() ? 0 : Fail(s, "write");
+}
+
+int Flush(void* handle, uint32_t /*flags*/) {
+  Status s = rt::SyncFlush(Of(handle).handle);
+  return s.ok() ? 0 : Fail(s, "flush");
+}
+
+// Trim is advisory (NBD protocol): only the whole blocks inside the range.
+int Trim(void* handle, uint32_t count, uint64_t offset, uint32_t /*flags*/) {
+  Export& e = Of(handle);
+  const std::uint64_t bs = e.block_size;
+  const std::uint64_t first = (offset + bs - 1) / bs * bs;
+  const std::uint64_t end = (offset + count) / bs * bs;
+  if (end <= first) return 0;
+  Status s = rt::SyncUnmap(e.handle, first, end - first);
+  return s.ok() ? 0 : Fail(s, "trim");
+}
+
+// Whole blocks by WRITE SAME; partial edge blocks by read-modify-write.
+// MAY_TRIM is not used: the engine's WRITE SAME does not set UNMAP.
+int Zero(void* handle, uint32_t count, uint64_t offset, uint32_t /*flags*/) {
+  Export& e = Of(handle);
+  const std::uint64_t bs = e.block_size;
+  const std::uint64_t stop = offset + count;
+  std::uint64_t first = (offset + bs - 1) / bs * bs;
+  std::uint64_t end = stop / bs * bs;
+  if (end <= first) {  // inside one block, or two partial blocks
+    Status s = ReadModifyWrite(e, offset, nullptr, count);
+    return s.ok() ? 0 : Fail(s, "zero");
+  }
+  if (offset < first) {
+    Status s = ReadModifyWrite(e, offset, nullptr, first - offset);
+    if (!s.ok()) return Fail(s, "zero");
+  }
+  Status s = rt::SyncWriteZeroes(e.handle, first, end - first);
+  if (!s.ok()) return Fail(s, "zero");
+  if (end < stop) {
+    s = ReadModifyWrite(e, end, nullptr, stop - end);
+    if (!s.ok()) return Fail(s, "zero");
+  }
+  return 0;
+}
+
+void DumpPlugin() {
+  std::printf("openmpio_transports=sim\n");
+  std::printf("openmpio_demo=%s\n", g.demo ? "yes" : "no");
+}
+
+nbdkit_plugin MakePlugin() {
+  nbdkit_plugin p{};
+  p.name = "openmpio";
+  p.longname = "openmpio multipath I/O engine";
+  p.version = "0.1";
+  p.description = "every multipath disk of an openmpio engine as an NBD export";
+  p.unload = Unload;
+  p.config = Config;
+  p.config_complete = ConfigComplete;
+  p.config_help =
+      "config=<FILE>     openmpio TOML configuration (examples/demo.toml)\n"
+      "demo=1            the embedded demo array (the default without config=)";
+  p.open = Open;
+  p.close = Close;
+  p.get_size = GetSize;
+  p.can_write = CanWrite;
+  p.can_flush = CanFlush;
+  p.is_rotational = IsRotational;
+  p.can_trim = CanTrim;
+  p.errno_is_preserved = 0;
+  p.dump_plugin = DumpPlugin;
+  p.can_zero = CanZero;
+  p.can_fua = CanFua;
+  p.pread = Pread;
+  p.pwrite = Pwrite;
+  p.flush = Flush;
+  p.trim = Trim;
+  p.zero = Zero;
+  p.magic_config_key = "config";
+  p.can_multi_conn = CanMultiConn;
+  p.can_fast_zero = CanFastZero;
+  p.after_fork = AfterFork;
+  p.list_exports = ListExports;
+  p.default_export = DefaultExport;
+  p.export_description = ExportDescription;
+  p.block_size = BlockSize;
+  return p;
+}
+
+nbdkit_plugin plugin = MakePlugin();
+
+}  // namespace
+
+NBDKIT_REGISTER_PLUGIN(plugin)

@@ -1,0 +1,245 @@
+// The public library API (include/openmpio/openmpio.h): handles over the
+// Runtime. Conversions from engine names to the public ones live here only.
+#include "openmpio/openmpio.h"
+
+#include <utility>
+
+#include "config/config.h"
+#include "runtime/runtime.h"
+
+namespace openmpio {
+namespace {
+
+const char* PathStateText(dsm::PathState s) noexcept {
+  switch (s) {
+    case dsm::PathState::kActiveOptimized:
+      return "active/optimized";
+    case dsm::PathState::kActiveUnoptimized:
+      return "active/unoptimized";
+    case dsm::PathState::kStandby:
+      return "standby";
+    case dsm::PathState::kUnavailable:
+      return "unavailable";
+  }
+  return "unavailable";
+}
+
+Status EngineThreadCall() {
+  return Status(NtStatus::kInvalidDeviceRequest,
+                "a blocking openmpio call on an engine thread (a completion callback) would "
+                "deadlock; use the asynchronous form");
+}
+
+}  // namespace
+
+// ---- Configuration ----------------------------------------------------------------
+
+struct Configuration::Impl {
+  config::Config config;
+};
+
+Configuration::Configuration(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Configuration::Configuration(const Configuration& o)
+    : impl_(std::make_unique<Impl>(*o.impl_)) {}
+Configuration& Configuration::operator=(const Configuration& o) {
+  if (this != &o) impl_ = std::make_unique<Impl>(*o.impl_);
+  return *this;
+}
+Configuration::Configuration(Configuration&&) noexcept = default;
+Configuration& Configuration::operator=(Configuration&&) noexcept = default;
+Configuration::~Configuration() = default;
+
+Expected<Configuration> Configuration::Load(const std::string& path) {
+  auto c = config::LoadConfig(path);
+  if (!c) return MakeUnexpected(c.error());
+  return Configuration(std::make_unique<Impl>(Impl{std::move(*c)}));
+}
+
+Expected<Configuration> Configuration::Parse(std::string_view toml, std::string_view name) {
+  auto c = config::ParseConfig(toml, name);
+  if (!c) return MakeUnexpected(c.error());
+  return Configuration(std::make_unique<Impl>(Impl{std::move(*c)}));
+}
+
+Configuration Configuration::Demo() {
+  return Configuration(std::make_unique<Impl>(Impl{config::DemoConfig()}));
+}
+
+std::string Configuration::ToToml() const { return config::FormatConfig(impl_->config); }
+
+// ---- Disk -----------------------------------------------------------------------------
+
+struct Disk::Impl {
+  runtime::Runtime* runtime = nullptr;
+  engine::DiskHandle handle;
+  std::string name;
+};
+
+const std::string& Disk::name() const {
+  static const std::string kNone;
+  return impl_ ? impl_->name : kNone;
+}
+std::uint32_t Disk::block_size() const noexcept { return impl_ ? impl_->handle.block_size() : 0; }
+std::uint64_t Disk::size_bytes() const noexcept { return impl_ ? impl_->handle.size_bytes() : 0; }
+
+// A default-constructed Disk fails every call instead of crashing.
+#define OPENMPIO_ASYNC_GUARD                                        \
+  if (!impl_ || !impl_->handle.valid()) {                           \
+    done(Status(NtStatus::kNoSuchDevice, "not an open disk"));      \
+    return;                                                         \
+  }
+
+void Disk::Read(std::uint64_t offset, std::span<std::byte> buffer, IoCallback done) const {
+  OPENMPIO_ASYNC_GUARD
+  impl_->handle.Read(offset, buffer, std::move(done));
+}
+void Disk::Write(std::uint64_t offset, std::span<const std::byte> data, IoCallback done) const {
+  OPENMPIO_ASYNC_GUARD
+  impl_->handle.Write(offset, data, std::move(done));
+}
+void Disk::Flush(IoCallback done) const {
+  OPENMPIO_ASYNC_GUARD
+  impl_->handle.Flush(std::move(done));
+}
+void Disk::Trim(std::uint64_t offset, std::uint64_t length, IoCallback done) const {
+  OPENMPIO_ASYNC_GUARD
+  impl_->handle.Unmap(offset, length, std::move(done));
+}
+void Disk::WriteZeroes(std::uint64_t offset, std::uint64_t length, IoCallback done) const {
+  OPENMPIO_ASYNC_GUARD
+  impl_->handle.WriteZeroes(offset, length, std::move(done));
+}
+#undef OPENMPIO_ASYNC_GUARD
+
+Status Disk::Read(std::uint64_t offset, std::span<std::byte> buffer) const {
+  if (!impl_) return Status(NtStatus::kNoSuchDevice, "not an open disk");
+  if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
+  return runtime::SyncRead(impl_->handle, offset, buffer);
+}
+Status Disk::Write(std::uint64_t offset, std::span<const std::byte> data) const {
+  if (!impl_) return Status(NtStatus::kNoSuchDevice, "not an open disk");
+  if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
+  return runtime::SyncWrite(impl_->handle, offset, data);
+}
+Status Disk::Flush() const {
+  if (!impl_) return Status(NtStatus::kNoSuchDevice, "not an open disk");
+  if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
+  return runtime::SyncFlush(impl_->handle);
+}
+Status Disk::Trim(std::uint64_t offset, std::uint64_t length) const {
+  if (!impl_) return Status(NtStatus::kNoSuchDevice, "not an open disk");
+  if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
+  return runtime::SyncUnmap(impl_->handle, offset, length);
+}
+Status Disk::WriteZeroes(std::uint64_t offset, std::uint64_t length) const {
+  if (!impl_) return Status(NtStatus::kNoSuchDevice, "not an open disk");
+  if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
+  return runtime::SyncWriteZeroes(impl_->handle, offset, length);
+}
+
+// ---- MultipathEngine -------------------------------------------------------------------
+
+struct MultipathEngine::Impl {
+  std::unique_ptr<runtime::Runtime> runtime;
+
+  DiskDescription Convert(const engine::DiskInfo& d) const {
+    DiskDescription out;
+    out.name = runtime->ExportName(d);
+    out.designator = d.name;
+    out.vendor = d.vendor;
+    out.product = d.product;
+    out.ready = d.ready;
+    out.size_bytes = d.blocks * d.block_size;
+    out.block_size = d.block_size;
+    out.max_transfer_bytes = d.max_transfer_blocks * d.block_size;
+    out.policy = static_cast<std::uint32_t>(d.policy);
+    for (const engine::PathInfo& p : d.paths) {
+      PathDescription pd;
+      pd.path_id = p.id;
+      pd.relative_target_port = p.relative_target_port;
+      pd.target_port_group = p.tpg_id;
+      pd.state = PathStateText(p.state);
+      pd.online = p.online;
+      pd.usable = p.usable;
+      pd.commands = p.commands;
+      pd.errors = p.errors;
+      out.paths.push_back(std::move(pd));
+    }
+    return out;
+  }
+
+  // The engine's index of the disk called `name`, or nullopt.
+  std::optional<engine::DiskInfo> Find(std::string_view name) const {
+    for (engine::DiskInfo& d : runtime->Disks()) {
+      if (d.name == name || runtime->ExportName(d) == name) return std::move(d);
+    }
+    return std::nullopt;
+  }
+};
+
+MultipathEngine::MultipathEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MultipathEngine::~MultipathEngine() { Stop(); }
+
+Expected<std::unique_ptr<MultipathEngine>> MultipathEngine::Create(const Configuration& config,
+                                                                   EngineOptions options) {
+  runtime::RuntimeOptions ro;
+  ro.reactors = options.reactor_threads;
+  ro.discovery_timeout = std::chrono::milliseconds(options.discovery_timeout_ms);
+  auto rt = runtime::Runtime::Start(config.impl_->config, ro);
+  if (!rt) return MakeUnexpected(rt.error());
+  auto impl = std::make_unique<Impl>();
+  impl->runtime = std::move(*rt);
+  return std::unique_ptr<MultipathEngine>(new MultipathEngine(std::move(impl)));
+}
+
+void MultipathEngine::Stop() {
+  if (impl_ && impl_->runtime) impl_->runtime->Stop();
+}
+
+std::vector<DiskDescription> MultipathEngine::Disks() const {
+  std::vector<DiskDescription> out;
+  if (impl_->runtime->OnEngineThread()) return out;
+  for (const engine::DiskInfo& d : impl_->runtime->Disks()) out.push_back(impl_->Convert(d));
+  return out;
+}
+
+Expected<Disk> MultipathEngine::OpenDisk(std::string_view name) const {
+  if (impl_->runtime->OnEngineThread()) return MakeUnexpected(EngineThreadCall());
+  if (impl_->runtime->stopped()) {
+    return MakeUnexpected(Status(NtStatus::kDeviceNotReady, "the engine is stopped"));
+  }
+  auto d = impl_->Find(name);
+  if (!d) {
+    return MakeUnexpected(Status(NtStatus::kNoSuchDevice, "no disk named " + std::string(name)));
+  }
+  if (!d->ready) {
+    return MakeUnexpected(
+        Status(NtStatus::kDeviceNotReady, "disk " + std::string(name) + ": capacity not known yet"));
+  }
+  auto di = std::make_shared<Disk::Impl>();
+  di->runtime = impl_->runtime.get();
+  di->handle = impl_->runtime->Disk(d->index);
+  di->name = impl_->runtime->ExportName(*d);
+  return Disk(std::move(di));
+}
+
+Expected<DiskDescription> MultipathEngine::Describe(std::string_view name) const {
+  if (impl_->runtime->OnEngineThread()) return MakeUnexpected(EngineThreadCall());
+  auto d = impl_->Find(name);
+  if (!d) {
+    return MakeUnexpected(Status(NtStatus::kNoSuchDevice, "no disk named " + std::string(name)));
+  }
+  return impl_->Convert(*d);
+}
+
+Status MultipathEngine::SetLoadBalancePolicy(std::string_view name, LoadBalancePolicy policy,
+                                             std::uint64_t preferred_path) {
+  if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
+  auto d = impl_->Find(name);
+  if (!d) return Status(NtStatus::kNoSuchDevice, "no disk named " + std::string(name));
+  return impl_->runtime->SetLoadBalancePolicy(
+      d->index, static_cast<dsm::LoadBalancePolicy>(policy),
+      preferred_path == 0 ? dsm::kNoPreferredPath : preferred_path);
+}
+
+}  // namespace openmpio

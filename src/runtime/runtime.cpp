@@ -1,0 +1,188 @@
+// Runtime: building, discovery wait and teardown (runtime.h).
+#include "runtime/runtime.h"
+
+#include <cstdio>
+#include <thread>
+#include <utility>
+
+#include "config/to_array.h"
+#include "transport/sim/sim_nexus.h"
+
+namespace openmpio::runtime {
+namespace {
+
+constexpr std::uint64_t kIsidBase = 0x023D00000000ULL;  // random-format ISID (RFC 7143 10.12.5)
+
+}  // namespace
+
+engine::EngineConfig ToEngineConfig(const config::Config& config) {
+  const config::TimersConfig& t = config.timers;
+  engine::EngineConfig e;
+  e.command_timeout = std::chrono::seconds(t.command_timeout);
+  e.no_path_time = std::chrono::seconds(t.pdo_remove_period);
+  e.retry_count = t.retry_count;
+  e.retry_interval = std::chrono::seconds(t.retry_interval);
+  e.path_verify_enabled = t.path_verify_enabled;
+  e.path_verification_period = std::chrono::seconds(t.path_verification_period);
+  if (t.use_custom_path_recovery_interval) {
+    e.path_recovery_interval = std::chrono::seconds(t.path_recovery_interval);
+  }
+  e.default_policy = config.defaults.load_balance_policy;
+  e.strict_msdsm = config.defaults.strict_msdsm;
+  return e;
+}
+
+std::string DiskName(const config::Config& config, const std::string& designator) {
+  for (const config::DiskConfig& d : config.disks) {
+    if (!d.alias.empty() && d.designator == designator) return d.alias;
+  }
+  return designator;
+}
+
+Runtime::Runtime(config::Config config, RuntimeOptions options)
+    : config_(std::move(config)), options_(options) {}
+
+Runtime::~Runtime() { Stop(); }
+
+Expected<std::unique_ptr<Runtime>> Runtime::Start(const config::Config& config,
+                                                  RuntimeOptions options) {
+  if (!config.targets.empty()) {
+    return MakeUnexpected(Status(NtStatus::kNotSupported,
+                                 "[[target]] " + config.targets.front().name +
+                                     ": the iSCSI transport arrives with a later issue; use [sim]"));
+  }
+  if (!config.sim) {
+    return MakeUnexpected(
+        InvalidParameter("the configuration has neither [sim] nor [[target]]: nothing to serve"));
+  }
+  if (options.reactors == 0) options.reactors = 1;
+  std::unique_ptr<Runtime> rt(new Runtime(config, options));
+  if (Status s = rt->Build(); !s.ok()) {
+    rt->Stop();
+    return MakeUnexpected(std::move(s));
+  }
+  rt->WaitForDiscovery();
+  std::size_t ready = 0;
+  std::vector<engine::DiskInfo> disks = rt->Disks();
+  for (const engine::DiskInfo& d : disks) ready += d.ready ? 1 : 0;
+  if (ready == 0) {
+    rt->Stop();
+    return MakeUnexpected(Status(NtStatus::kDeviceNotReady,
+                                 "discovery found no ready multipath disk (" +
+                                     std::to_string(disks.size()) + " disk(s) seen)"));
+  }
+  // Persisted per-disk policies ([[disk]] policy / preferred_path).
+  for (const config::DiskConfig& dc : rt->config_.disks) {
+    if (dc.policy == dsm::LoadBalancePolicy::kNone) continue;
+    for (const engine::DiskInfo& d : disks) {
+      if (d.name != dc.designator) continue;
+      Status s = rt->SetLoadBalancePolicy(d.index, dc.policy,
+                                          dc.preferred_path.value_or(dsm::kNoPreferredPath));
+      if (!s.ok()) {
+        std::fprintf(stderr, "openmpio: [[disk]] %s: policy not applied: %s\n",
+                     dc.designator.c_str(), s.ToString().c_str());
+      }
+    }
+  }
+  return rt;
+}
+
+Status Runtime::Build() {
+  const config::SimConfig& sim = *config_.sim;
+  auto made = array::Array::Create(config::ToArrayConfig(sim));
+  if (!made) return made.error();
+  array_ = std::move(*made);
+  fabric_ = std::make_unique<transport::sim::SimFabric>(*array_, sim.target_name);
+  const auto links = config::ToLinkModels(sim);
+  for (const auto& [rtp, model] : links) fabric_->AddPort(rtp, model);
+
+  // Threads start here: after nbdkit's fork when the plugin calls us from
+  // .after_fork.
+  control_ = std::make_unique<ThreadExecutor>();
+  for (std::size_t i = 0; i < options_.reactors; ++i) {
+    reactors_.push_back(std::make_unique<ThreadExecutor>());
+  }
+
+  const engine::EngineConfig ec = ToEngineConfig(config_);
+  auto promise = std::make_shared<std::promise<void>>();
+  auto built = promise->get_future();
+  control_->Post([this, promise, ec, links]() {
+    engine_ = std::make_unique<engine::Engine>(ec, *control_);
+    std::size_t i = 0;
+    for (const auto& link : links) {
+      ThreadExecutor& ex = *reactors_[i % reactors_.size()];
+      transport::sim::SimNexusOptions o;
+      o.isid = kIsidBase + link.first;
+      o.command_timeout = ec.command_timeout;
+      engine_->AddNexus(fabric_->CreateNexus(ex, link.first, o), ex);
+      ++i;
+    }
+    promise->set_value();
+  });
+  built.get();
+  return OkStatus();
+}
+
+void Runtime::WaitForDiscovery() {
+  const auto deadline = Clock::now() + options_.discovery_timeout;
+  while (!RunOnControl([](engine::Engine& e) { return e.DiscoveryIdle(); })) {
+    if (Clock::now() >= deadline) {
+      std::fprintf(stderr, "openmpio: discovery did not settle within %lld ms; continuing\n",
+                   static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              options_.discovery_timeout)
+                                              .count()));
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void Runtime::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& r : reactors_) r->Stop();
+  if (control_) {
+    if (engine_) {
+      auto promise = std::make_shared<std::promise<void>>();
+      auto gone = promise->get_future();
+      control_->Post([this, promise]() {
+        engine_.reset();
+        promise->set_value();
+      });
+      gone.get();
+    }
+    control_->Stop();
+  }
+  fabric_.reset();
+  array_.reset();
+  reactors_.clear();
+  control_.reset();
+}
+
+std::vector<engine::DiskInfo> Runtime::Disks() {
+  if (stopped_) return {};
+  return RunOnControl([](engine::Engine& e) { return e.Disks(); });
+}
+
+engine::DiskHandle Runtime::Disk(std::size_t index) {
+  if (stopped_) return {};
+  return RunOnControl([index](engine::Engine& e) { return e.Disk(index); });
+}
+
+Status Runtime::SetLoadBalancePolicy(std::size_t disk, dsm::LoadBalancePolicy policy,
+                                     dsm::DsmPathId preferred_path) {
+  if (stopped_) return Status(NtStatus::kDeviceNotReady, "the engine is stopped");
+  return RunOnControl([disk, policy, preferred_path](engine::Engine& e) {
+    return e.SetLoadBalancePolicy(disk, policy, preferred_path);
+  });
+}
+
+bool Runtime::OnEngineThread() const {
+  if (control_ && control_->InExecutorThread()) return true;
+  for (const auto& r : reactors_) {
+    if (r->InExecutorThread()) return true;
+  }
+  return false;
+}
+
+}  // namespace openmpio::runtime

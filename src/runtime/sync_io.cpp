@@ -1,0 +1,87 @@
+// Synchronous wrappers over DiskHandle's asynchronous calls, and the one
+// Status → errno table (runtime.h).
+#include <cerrno>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "runtime/runtime.h"
+
+namespace openmpio::runtime {
+namespace {
+
+// The promise is shared with the callback: the waiter may return (and drop
+// its reference) while set_value is still finishing on the reactor thread.
+template <typename Start>
+Status Wait(const engine::DiskHandle& disk, Start start) {
+  if (!disk.valid()) return Status(NtStatus::kNoSuchDevice, "no such disk");
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = promise->get_future();
+  start([promise](const Status& s) { promise->set_value(s); });
+  return done.get();
+}
+
+// The engine describes a CHECK CONDITION as "... (sense K/AA/QQ)" in the
+// message (request.cpp Describe). SBC-3 / SPC-4 4.5.6 sense codes that NBD
+// has a better errno for than EIO.
+int ErrnoFromSenseText(const std::string& message) noexcept {
+  const auto at = message.find("(sense ");
+  if (at == std::string::npos) return EIO;
+  const std::string code = message.substr(at + 7, 7);  // "K/AA/QQ"
+  if (code == "7/27/07") return ENOSPC;                // SPACE ALLOCATION FAILED WRITE PROTECT
+  if (code.rfind("7/27/", 0) == 0) return EPERM;       // WRITE PROTECTED
+  if (code == "5/20/00") return ENOTSUP;               // INVALID COMMAND OPERATION CODE
+  if (code == "5/21/00") return EINVAL;                // LBA OUT OF RANGE
+  if (code == "5/24/00") return ENOTSUP;               // INVALID FIELD IN CDB (e.g. UNMAP off)
+  if (code == "5/26/00") return ENOTSUP;               // INVALID FIELD IN PARAMETER LIST
+  return EIO;
+}
+
+}  // namespace
+
+Status SyncRead(const engine::DiskHandle& disk, std::uint64_t offset, std::span<std::byte> buffer) {
+  return Wait(disk, [&](engine::IoCallback cb) { disk.Read(offset, buffer, std::move(cb)); });
+}
+
+Status SyncWrite(const engine::DiskHandle& disk, std::uint64_t offset,
+                 std::span<const std::byte> data) {
+  return Wait(disk, [&](engine::IoCallback cb) { disk.Write(offset, data, std::move(cb)); });
+}
+
+Status SyncFlush(const engine::DiskHandle& disk) {
+  return Wait(disk, [&](engine::IoCallback cb) { disk.Flush(std::move(cb)); });
+}
+
+Status SyncUnmap(const engine::DiskHandle& disk, std::uint64_t offset, std::uint64_t length) {
+  return Wait(disk, [&](engine::IoCallback cb) { disk.Unmap(offset, length, std::move(cb)); });
+}
+
+Status SyncWriteZeroes(const engine::DiskHandle& disk, std::uint64_t offset,
+                       std::uint64_t length) {
+  return Wait(disk,
+              [&](engine::IoCallback cb) { disk.WriteZeroes(offset, length, std::move(cb)); });
+}
+
+int ErrnoFromStatus(const Status& status) noexcept {
+  switch (status.nt()) {
+    case NtStatus::kSuccess:
+      return 0;
+    case NtStatus::kInvalidParameter:
+    case NtStatus::kBufferTooSmall:
+      return EINVAL;
+    case NtStatus::kNotSupported:
+    case NtStatus::kInvalidDeviceRequest:
+      return ENOTSUP;
+    case NtStatus::kInsufficientResources:
+      return ENOMEM;
+    case NtStatus::kIoDeviceError:
+      return ErrnoFromSenseText(status.message());
+    case NtStatus::kDeviceNotReady:  // no usable path within the no-path time
+    case NtStatus::kIoTimeout:
+    case NtStatus::kNoSuchDevice:
+    default:
+      return EIO;
+  }
+}
+
+}  // namespace openmpio::runtime
