@@ -87,9 +87,13 @@ void Engine::Impl::ConnectNexus(NexusRuntime& n, std::function<void(const Status
   NexusRuntime* np = &n;
   n.executor->Post([this, np, token, done = std::move(done)]() mutable {
     if (token.expired()) return;
-    np->transport->Connect([this, token, done = std::move(done)](const Status& s) mutable {
-      control.Post([token, done = std::move(done), s]() {
-        if (!token.expired()) done(s);
+    np->transport->Connect([this, np, token, done = std::move(done)](const Status& s) mutable {
+      // A new session: copies sent on older ones are fenced (fence.cpp).
+      if (s.ok()) np->session.fetch_add(1, std::memory_order_relaxed);
+      control.Post([this, np, token, done = std::move(done), s]() {
+        if (token.expired()) return;
+        if (s.ok()) OnSessionEstablished(*np);
+        done(s);
       });
     });
   });

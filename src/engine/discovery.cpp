@@ -126,15 +126,19 @@ void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function
     d.path_nexus[*idx].store(np, std::memory_order_release);
     np->lus.push_back(NexusRuntime::Lu{&d, lun});
     if (probe->limits && probe->limits->maximum_transfer_length != 0) {
-      const std::uint32_t m = probe->limits->maximum_transfer_length;
-      d.max_transfer_blocks = d.max_transfer_blocks == 0 ? m : std::min(d.max_transfer_blocks, m);
-      if (auto u = probe->limits->maximum_unmap_lba_count; u && *u != 0) {
-        d.max_unmap_blocks = d.max_unmap_blocks == 0 ? *u : std::min(d.max_unmap_blocks, *u);
-      }
+      // Every path must accept what is sent: keep the smallest limit. Lowered
+      // with a CAS loop because I/O may read the value meanwhile.
+      auto lower = [](std::atomic<std::uint32_t>& field, std::uint32_t v) {
+        std::uint32_t cur = field.load(std::memory_order_relaxed);
+        while ((cur == 0 || v < cur) &&
+               !field.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+        }
+      };
+      lower(d.max_transfer_blocks, probe->limits->maximum_transfer_length);
+      if (auto u = probe->limits->maximum_unmap_lba_count; u && *u != 0) lower(d.max_unmap_blocks, *u);
       if (auto ws = probe->limits->maximum_write_same_length; ws && *ws != 0) {
-        const auto w = static_cast<std::uint32_t>(std::min<std::uint64_t>(*ws, 0xFFFFFFFFU));
-        d.max_write_same_blocks =
-            d.max_write_same_blocks == 0 ? w : std::min(d.max_write_same_blocks, w);
+        lower(d.max_write_same_blocks,
+              static_cast<std::uint32_t>(std::min<std::uint64_t>(*ws, 0xFFFFFFFFU)));
       }
     }
     auto go_online = [this, np, &d, next]() {
@@ -250,12 +254,14 @@ void Engine::Impl::ReadCapacity(DiskRuntime& d) {
       }
       dp->blocks = rc->block_count();
       dp->block_size = rc->block_length;
-      if (dp->max_transfer_blocks == 0) {
-        dp->max_transfer_blocks = std::max<std::uint32_t>(1, config.default_max_transfer_bytes /
-                                                                 rc->block_length);
-      }
-      if (dp->max_unmap_blocks == 0) dp->max_unmap_blocks = 1U << 22;
-      if (dp->max_write_same_blocks == 0) dp->max_write_same_blocks = 0xFFFF;
+      std::uint32_t zero = 0;
+      dp->max_transfer_blocks.compare_exchange_strong(
+          zero, std::max<std::uint32_t>(1, config.default_max_transfer_bytes / rc->block_length),
+          std::memory_order_relaxed);
+      zero = 0;
+      dp->max_unmap_blocks.compare_exchange_strong(zero, 1U << 22, std::memory_order_relaxed);
+      zero = 0;
+      dp->max_write_same_blocks.compare_exchange_strong(zero, 0xFFFF, std::memory_order_relaxed);
       dp->ready.store(true, std::memory_order_release);
     });
   };

@@ -1,5 +1,5 @@
 // Snapshot publication and reclamation (the scheme is described in
-// disk_runtime.h), and the unknown-fate write list.
+// disk_runtime.h), and the fence set's counts.
 #include "engine/disk_runtime.h"
 
 namespace openmpio::engine {
@@ -40,14 +40,14 @@ bool SnapshotCell::Reclaim() {
   return retired() != 0;
 }
 
-void DiskRuntime::RecordUnknownFateWrite(const UnknownFateWrite& w) {
-  std::lock_guard<std::mutex> lock(fate_mutex);
-  unknown_fate.push_back(w);
+std::size_t DiskRuntime::unknown_fate_count() {
+  std::lock_guard<std::mutex> lock(fences.mutex);
+  return fences.entries.size();
 }
 
-std::size_t DiskRuntime::unknown_fate_count() {
-  std::lock_guard<std::mutex> lock(fate_mutex);
-  return unknown_fate.size();
+std::size_t DiskRuntime::fence_waiter_count() {
+  std::lock_guard<std::mutex> lock(fences.mutex);
+  return fences.waiters.size();
 }
 
 }  // namespace openmpio::engine

@@ -1,7 +1,6 @@
 // Per-disk and per-nexus runtime state of the engine: the published selection
 // snapshot and its reclamation, the SelectorState, the path → nexus table the
-// data path dispatches with, the no-path queue, the list of writes whose fate
-// is unknown (for the write-fencing step), and counters.
+// data path dispatches with, the no-path queue, the write-fence set, and counters.
 #pragma once
 
 #include <array>
@@ -111,6 +110,10 @@ struct NexusRuntime {
   Executor* executor = nullptr;
   std::shared_ptr<dsm::Nexus> nexus;  // the DSM's (id, identity, counters)
   NexusStats stats;
+  // Bumped on the nexus's executor by every successful login: a copy sent on
+  // an older session is fenced once a newer one exists (the target ended the
+  // old session and discards what it still held or receives from it).
+  std::atomic<std::uint64_t> session{0};
 
   // control
   bool discovered = false;      // discovery finished (successfully or not)
@@ -129,15 +132,45 @@ struct NexusRuntime {
 
 // ---- disk ------------------------------------------------------------------------------
 
-// A write whose fate is unknown: it timed out or lost its connection and may
-// still reach the target. The write-fencing step fences these (DESIGN.md
-// "Write fencing" rule 2); this step only records them.
-struct UnknownFateWrite {
+// Write fencing (DESIGN.md "Write fencing", fence.cpp). A write, UNMAP or
+// WRITE SAME whose fate is unknown (it timed out or lost its connection and
+// may still reach the target) is re-dispatched at once (rule 1); its first
+// copy becomes a FenceEntry until something the target confirmed fences it:
+// ABORT TASK answered FUNCTION COMPLETE / TASK DOES NOT EXIST on the same
+// session, or a new session on the same nexus (session reinstatement: the
+// target discards the old session's commands). Until then later writes that
+// overlap it wait (rule 2); past `deadline` (the no-path time) they fail.
+struct FenceEntry {
+  std::uint64_t id = 0;  // unique per disk
   std::uint64_t lba = 0;
   std::uint64_t blocks = 0;
+  NexusRuntime* nexus = nullptr;
   dsm::DsmPathId path = 0;
   transport::TaskTag tag = 0;
-  TimePoint when{};
+  std::uint64_t session = 0;  // NexusRuntime::session the copy was sent on
+  TimePoint recorded{};
+  TimePoint deadline{};
+  bool abort_in_flight = false;  // control
+  bool expired = false;          // no fence within the no-path time
+};
+
+// The per-disk fence set. `active` counts entries + waiters: the data path's
+// common case (nothing fenced) is one relaxed load of it. Everything else is
+// under `mutex`; the timers are the control executor's.
+struct FenceSet {
+  std::atomic<std::uint32_t> active{0};
+  std::mutex mutex;
+  std::vector<FenceEntry> entries;  // an interval list; short (writes in flight on a lost path)
+  std::deque<IoChunk*> waiters;     // held writes, in submission order
+  std::uint64_t next_id = 1;
+  // control
+  Executor::TimerId expiry_timer = 0;
+  Executor::TimerId retry_timer = 0;
+  // counters (relaxed)
+  std::atomic<std::uint64_t> recorded{0};
+  std::atomic<std::uint64_t> fenced{0};
+  std::atomic<std::uint64_t> held{0};    // writes that waited
+  std::atomic<std::uint64_t> failed{0};  // writes failed for want of a fence
 };
 
 // Counters of one path (disk, path index): relaxed atomics, written on the
@@ -153,7 +186,7 @@ struct PathStats {
 //    thread (path_nexus/path_lun entries are written before the snapshot that
 //    first names their index is published, and never change afterwards:
 //    Disk::paths only grows).
-//  - no_path_queue: under queue_mutex. unknown_fate: under fate_mutex.
+//  - no_path_queue: under queue_mutex. fences: see FenceSet.
 struct DiskRuntime {
   Engine::Impl* engine = nullptr;
   std::size_t index = 0;
@@ -171,9 +204,12 @@ struct DiskRuntime {
   std::atomic<bool> ready{false};
   std::uint64_t blocks = 0;
   std::uint32_t block_size = 0;
-  std::uint32_t max_transfer_blocks = 0;   // what a READ/WRITE may carry
-  std::uint32_t max_unmap_blocks = 0;      // per UNMAP descriptor / command
-  std::uint32_t max_write_same_blocks = 0;
+  // Limits: discovery of a later path may lower them while I/O reads them,
+  // so they are atomics (relaxed: any value seen is one some path accepts
+  // or the default; a chunk is split once, with the values it read).
+  std::atomic<std::uint32_t> max_transfer_blocks{0};   // what a READ/WRITE may carry
+  std::atomic<std::uint32_t> max_unmap_blocks{0};      // per UNMAP descriptor / command
+  std::atomic<std::uint32_t> max_write_same_blocks{0};
   std::atomic<std::uint64_t> transition_window_ms{60'000};
 
   // Deferred errors (SPC-4 4.5.5): the next flush fails.
@@ -185,8 +221,7 @@ struct DiskRuntime {
   std::deque<IoChunk*> no_path_queue;
   Executor::TimerId expiry_timer = 0;  // control
 
-  std::mutex fate_mutex;
-  std::vector<UnknownFateWrite> unknown_fate;
+  FenceSet fences;
 
   // ALUA refresh coalescing (control): one RTPG in flight per LU.
   bool refresh_in_flight = false;
@@ -196,9 +231,9 @@ struct DiskRuntime {
 
   bool capacity_in_flight = false;
 
-  // Records a write of unknown fate (any thread).
-  void RecordUnknownFateWrite(const UnknownFateWrite& w);
+  // Entries of the fence set (writes of unknown fate not yet fenced).
   [[nodiscard]] std::size_t unknown_fate_count();
+  [[nodiscard]] std::size_t fence_waiter_count();
 };
 
 }  // namespace openmpio::engine

@@ -26,6 +26,8 @@ Engine::Impl::~Impl() {
   }
   for (auto& d : disks) {
     if (d->expiry_timer != 0) control.Cancel(d->expiry_timer);
+    if (d->fences.expiry_timer != 0) control.Cancel(d->fences.expiry_timer);
+    if (d->fences.retry_timer != 0) control.Cancel(d->fences.retry_timer);
   }
 }
 
@@ -120,7 +122,7 @@ std::vector<DiskInfo> Engine::Disks() const {
     info.ready = d.ready.load(std::memory_order_acquire);
     info.blocks = d.blocks;
     info.block_size = d.block_size;
-    info.max_transfer_blocks = d.max_transfer_blocks;
+    info.max_transfer_blocks = d.max_transfer_blocks.load(std::memory_order_relaxed);
     info.alua = d.disk->alua;
     const dsm::SelectionSnapshot* s = d.snapshot.current();
     info.policy = s ? s->policy() : dsm::EffectivePolicy(*d.disk, impl_->options);
@@ -148,6 +150,11 @@ std::vector<DiskInfo> Engine::Disks() const {
       info.queued = d.no_path_queue.size();
     }
     info.unknown_fate_writes = const_cast<DiskRuntime&>(d).unknown_fate_count();
+    info.fence_waiters = const_cast<DiskRuntime&>(d).fence_waiter_count();
+    info.fences_recorded = d.fences.recorded.load(std::memory_order_relaxed);
+    info.fences_lifted = d.fences.fenced.load(std::memory_order_relaxed);
+    info.fence_held_writes = d.fences.held.load(std::memory_order_relaxed);
+    info.fence_failed_writes = d.fences.failed.load(std::memory_order_relaxed);
     info.deferred_errors = d.deferred_errors.load(std::memory_order_relaxed);
     out.push_back(std::move(info));
   }
@@ -203,6 +210,39 @@ Status Engine::SetLoadBalancePolicy(std::size_t disk, dsm::LoadBalancePolicy pol
   d.disk->settings.preferred_path = preferred_path;
   impl_->Publish(d);
   return OkStatus();
+}
+
+void Engine::ResetLogicalUnit(std::size_t disk, std::function<void(const Status&)> done) {
+  if (disk >= impl_->disks.size()) {
+    done(Status(NtStatus::kNoSuchDevice, "no such disk"));
+    return;
+  }
+  DiskRuntime& d = *impl_->disks[disk];
+  const dsm::SelectionSnapshot* s = d.snapshot.current();
+  if (s == nullptr || s->usable().empty()) {
+    done(Status(NtStatus::kDeviceNotReady, "disk " + d.name + ": no usable path for the reset"));
+    return;
+  }
+  const std::uint32_t idx = s->usable().front().path_index;
+  NexusRuntime* n = d.path_nexus[idx].load(std::memory_order_acquire);
+  const std::uint64_t lun = d.path_lun[idx].load(std::memory_order_relaxed);
+  Impl* impl = impl_.get();
+  std::weak_ptr<bool> token = impl->alive;
+  n->executor->Post([impl, n, lun, token, done = std::move(done)]() mutable {
+    if (token.expired()) return;
+    n->transport->LogicalUnitReset(lun, [impl, token, done = std::move(done)](
+                                            transport::TmfResponse r) mutable {
+      impl->control.Post([token, done = std::move(done), r]() {
+        if (token.expired()) return;
+        if (r == transport::TmfResponse::kFunctionComplete) {
+          done(OkStatus());
+        } else {
+          done(Status(NtStatus::kIoDeviceError,
+                      std::string("LOGICAL UNIT RESET: ") + transport::TmfResponseName(r)));
+        }
+      });
+    });
+  });
 }
 
 // ---- DiskHandle -----------------------------------------------------------------------

@@ -23,9 +23,9 @@
 //    piece of the request (or on the control executor for failures decided
 //    there). They must not block.
 //
-// Not in this step (seams are marked in the code): write fencing (rule 2 of
-// DESIGN.md "Write fencing"; request.cpp FenceGate, the per-disk unknown-fate
-// list), explicit-failover STPG (alua_refresh.cpp), marginal paths, the
+// Write fencing (DESIGN.md "Write fencing") is fence.cpp.
+// Not in this step (seams are marked in the code): explicit-failover STPG
+// (alua_refresh.cpp), marginal paths, the
 // management methods (SetLoadBalancePolicy below is their execution seam,
 // without spec §4's checks), and the public library API (include/openmpio).
 #pragma once
@@ -141,7 +141,12 @@ struct DiskInfo {
   std::vector<PathInfo> paths;
   std::vector<GroupInfo> groups;
   std::size_t queued = 0;              // in the no-path queue
-  std::size_t unknown_fate_writes = 0;  // awaiting a fence (next step)
+  // Write fencing (DESIGN.md "Write fencing"): copies of unknown fate not
+  // yet fenced, writes waiting on them, and totals since start.
+  std::size_t unknown_fate_writes = 0;
+  std::size_t fence_waiters = 0;
+  std::uint64_t fences_recorded = 0, fences_lifted = 0;
+  std::uint64_t fence_held_writes = 0, fence_failed_writes = 0;
   std::uint64_t deferred_errors = 0;
 };
 
@@ -177,6 +182,12 @@ class Engine {
   // disk's policy and publishes a new snapshot. No spec §4 checks here.
   [[nodiscard]] Status SetLoadBalancePolicy(std::size_t disk, dsm::LoadBalancePolicy policy,
                                             dsm::DsmPathId preferred_path = dsm::kNoPreferredPath);
+
+  // LOGICAL UNIT RESET of the disk's LU through one usable path (`done` on
+  // the control executor with the TMF's answer). Every command of the LU in
+  // flight is aborted by the target and re-dispatched by the engine (ours
+  // complete kAborted, other sessions' TASK ABORTED); 29/03 is retried.
+  void ResetLogicalUnit(std::size_t disk, std::function<void(const Status&)> done);
 
   struct Impl;
 

@@ -1,6 +1,7 @@
 // The engine's inside, shared by its files (small files by responsibility):
 //   engine.cpp        construction, AddNexus, reports, publication, DiskHandle
-//   disk_runtime.cpp  snapshot cell (epoch reclamation), unknown-fate list
+//   disk_runtime.cpp  snapshot cell (epoch reclamation), fence-set counts
+//   fence.cpp         write fencing: the fence set, its gate, ABORT TASK, reinstatement
 //   control_command.cpp  one internal command on a nexus, answered on control
 //   discovery.cpp     login and discovery of a nexus's LUs, claim, capacity
 //   request.cpp       the request state machine (dispatch, completion, queue)
@@ -65,6 +66,8 @@ struct IoChunk {
   std::uint32_t retries = 0;
   std::optional<TimePoint> first_transition;  // first 04/0A
   std::optional<TimePoint> no_path_deadline;  // while queued for a path
+  std::uint64_t session = 0;  // the nexus session the current attempt went on
+  bool gated = false;         // passed the fence gate (first dispatch only)
 
   [[nodiscard]] bool IsWrite() const noexcept {
     return op == IoOp::kWrite || op == IoOp::kUnmap || op == IoOp::kWriteSame;
@@ -126,6 +129,23 @@ struct Engine::Impl {
   void OnNexusState(NexusRuntime& n, transport::NexusState s);
   void ScheduleVerification();
   [[nodiscard]] bool AnyDiskWithoutPath(const NexusRuntime& n) const;
+
+  // fence.cpp (DESIGN.md "Write fencing")
+  // The gate, on the first dispatch of a write: true when `c` was held (or
+  // failed for want of a fence) and must not be sent now.
+  bool FenceGate(IoChunk* c);
+  // A copy of `c` may still reach the target: record it (any thread).
+  void RecordFence(IoChunk* c, TimePoint now);
+  // Control: ABORT TASK for every entry not fenced and not being aborted.
+  void StartFences(DiskRuntime& d);
+  void OnAbortAnswer(DiskRuntime& d, std::uint64_t entry_id, transport::TmfResponse r);
+  // Control: nexus `n` logged in again; copies sent on older sessions are fenced.
+  void OnSessionEstablished(NexusRuntime& n);
+  // Removes entries (ids) and lets waiters go / fail; any thread.
+  void LiftFences(DiskRuntime& d, const std::vector<std::uint64_t>& ids);
+  void ReleaseFenceWaiters(DiskRuntime& d);
+  void ArmFenceExpiry(DiskRuntime& d);
+  void ExpireFences(DiskRuntime& d);
 
   // request.cpp
   void Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::uint64_t length,

@@ -128,9 +128,14 @@ void Engine::Impl::Probe(NexusRuntime& n) {
       });
       return;
     }
-    np->transport->Connect([this, token, after_login](const Status& s) {
-      control.Post([token, after_login, s]() {
-        if (!token.expired()) after_login(s);
+    np->transport->Connect([this, np, token, after_login](const Status& s) {
+      // Session reinstatement: the target ended the old session, a fence for
+      // every copy sent on it (fence.cpp).
+      if (s.ok()) np->session.fetch_add(1, std::memory_order_relaxed);
+      control.Post([this, np, token, after_login, s]() {
+        if (token.expired()) return;
+        if (s.ok()) OnSessionEstablished(*np);
+        after_login(s);
       });
     });
   });

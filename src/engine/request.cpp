@@ -87,9 +87,9 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
   parent->done = std::move(done);
   const std::uint64_t first = offset / bs;
   const std::uint64_t total = length / bs;
-  std::uint32_t limit = d.max_transfer_blocks;
-  if (op == IoOp::kUnmap) limit = d.max_unmap_blocks;
-  if (op == IoOp::kWriteSame) limit = d.max_write_same_blocks;
+  std::uint32_t limit = d.max_transfer_blocks.load(std::memory_order_relaxed);
+  if (op == IoOp::kUnmap) limit = d.max_unmap_blocks.load(std::memory_order_relaxed);
+  if (op == IoOp::kWriteSame) limit = d.max_write_same_blocks.load(std::memory_order_relaxed);
   if (limit == 0) limit = 1;
 
   auto add = [&](std::uint64_t lba, std::uint32_t blocks) {
@@ -137,6 +137,10 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
 
 void Engine::Impl::Dispatch(IoChunk* c) {
   DiskRuntime& d = *c->disk;
+  // Rule 2 of DESIGN.md "Write fencing" (fence.cpp): a write overlapping a
+  // copy of unknown fate waits for its fence. Only on the first dispatch: a
+  // re-dispatch of the write itself goes at once (rule 1).
+  if (!c->gated && c->IsWrite() && FenceGate(c)) return;
   bool chosen = false;
   {
     const SnapshotCell::Pin pin = d.snapshot.Acquire();
@@ -154,10 +158,6 @@ void Engine::Impl::Dispatch(IoChunk* c) {
     EnqueueNoPath(c);
     return;
   }
-  // FenceGate — DESIGN.md "Write fencing" rule 2 belongs here: a write, UNMAP
-  // or WRITE SAME overlapping an entry of d.unknown_fate must wait until that
-  // entry is fenced (or fail after the no-path time). TODO(engine step 2,
-  // write fencing): hold such chunks; until then they go at once (rule 1 only).
   NexusRuntime* n = c->nexus;
   n->executor->Post([this, c]() { SendOnNexus(c); });
 }
@@ -215,6 +215,7 @@ void Engine::Impl::SendOnNexus(IoChunk* c) {
       break;
   }
   c->started = n.executor->Now();
+  c->session = n.session.load(std::memory_order_relaxed);
   n.stats.commands.fetch_add(1, std::memory_order_relaxed);
   d.path_stats[c->entry.path_index].commands.fetch_add(1, std::memory_order_relaxed);
   c->tag = n.transport->Submit(cmd, &Impl::OnCommandComplete, c);
@@ -258,10 +259,21 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
       comp = dsm::Completion::Transport(dsm::CompletionKind::kLoginFailure);
       transport_level = true;
       break;
-    case transport::Outcome::kAborted:  // confirmed by the target: a fence
-      comp = dsm::Completion::Transport(dsm::CompletionKind::kCancelled);
-      transport_level = true;
-      break;
+    case transport::Outcome::kAborted: {
+      // Ended by our own TMF (a LOGICAL UNIT RESET), confirmed by the target:
+      // it did not and will not execute, and the path is fine. Re-dispatch
+      // at once, no fence needed (a libiscsi local cancel is kConnectionLost).
+      ++c->retries;
+      n.stats.retries.fetch_add(1, std::memory_order_relaxed);
+      if (c->retries > config.retry_count + 8) {
+        FinishChunk(c, Status(NtStatus::kIoDeviceError,
+                              "disk " + d.name + ": request aborted by task management " +
+                                  std::to_string(c->retries) + " times"));
+        return;
+      }
+      Dispatch(c);
+      return;
+    }
   }
   if (transport_level) n.stats.transport_errors.fetch_add(1, std::memory_order_relaxed);
   ctx.retry_count = config.retry_count;
@@ -275,7 +287,10 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     }
   }
   if (c->first_transition) {
-    const auto window = std::chrono::milliseconds(d.transition_window_ms.load(std::memory_order_relaxed));
+    Duration window = std::chrono::milliseconds(d.transition_window_ms.load(std::memory_order_relaxed));
+    // DESIGN.md "Timers": never longer than the no-path time when no other
+    // path is usable.
+    if (!ctx.other_path_serves_lu) window = std::min(window, config.no_path_time);
     ctx.transition_time_exceeded = now - *c->first_transition >= window;
   }
   const dsm::ErrorDecision dec = dsm::InterpretError(comp, ctx);
@@ -323,9 +338,9 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     }
     case dsm::ErrorAction::kFailPathRedispatch: {
       if (dec.fence_first) {
-        // Rule 1 of DESIGN.md "Write fencing": re-dispatch at once. The old
-        // copy is recorded for the fencing step (rule 2, see FenceGate).
-        d.RecordUnknownFateWrite(UnknownFateWrite{c->lba, c->blocks, c->entry.id, c->tag, now});
+        // DESIGN.md "Write fencing": the old copy enters the fence set (rule
+        // 2, fence.cpp); this copy is re-dispatched at once (rule 1).
+        RecordFence(c, now);
       }
       const std::uint32_t path_index = c->entry.path_index;
       NexusRuntime* np = &n;

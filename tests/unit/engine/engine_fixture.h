@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -81,6 +82,11 @@ class Load {
   Load(DiskHandle disk, std::uint64_t region, std::uint32_t seed, std::uint64_t base = 0)
       : disk_(disk), rng_(seed), stamps_(region, 0), busy_(region, false), base_(base) {}
 
+  // Completions may run on other threads (threads_test.cpp): then every
+  // call and completion takes this lock (recursive: a request may complete
+  // inside the call that issued it).
+  void SetMutex(std::recursive_mutex* m) { mutex_ = m; }
+
   void Start(std::size_t total, std::size_t depth) {
     total_ += total;
     for (std::size_t i = 0; i < depth && issued_ < total_; ++i) IssueOne();
@@ -133,6 +139,8 @@ class Load {
   }
 
   void Done(Op& op, const Status& s) {
+    std::unique_lock<std::recursive_mutex> lock;
+    if (mutex_ != nullptr) lock = std::unique_lock<std::recursive_mutex>(*mutex_);
     ++completed_;
     if (!s.ok()) {
       ++errors_;
@@ -162,6 +170,7 @@ class Load {
   }
 
   static constexpr std::uint64_t kUnknown = ~std::uint64_t{0};
+  std::recursive_mutex* mutex_ = nullptr;
   DiskHandle disk_;
   std::mt19937_64 rng_;
   std::vector<std::uint64_t> stamps_;
@@ -202,6 +211,13 @@ class EngineFixture : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Engine::~Engine wants nothing outstanding: heal every link and let the
+    // probes and fences in flight finish (held commands would otherwise be
+    // dropped with their nexus, and their internal contexts leak).
+    if (fabric_) {
+      for (std::uint16_t p = 1; p <= 4; ++p) fabric_->Restore(p);
+      ex_.RunFor(seconds(40));
+    }
     engine_.reset();
     fabric_.reset();
   }
