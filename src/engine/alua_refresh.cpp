@@ -5,9 +5,10 @@
 // flight. RTPG is asked through any path whose nexus is up (every access state
 // answers it), online paths first; a path whose RTPG fails is skipped.
 //
-// Later step: explicit failover — PathStateResult::groups_to_activate names
-// the groups to move to A/O with STPG; the engine will issue it here, after
-// the refresh that showed no active group.
+// An answer longer than the allocation is asked again with the length the
+// target claimed (rtpg.h's re-issue contract). Explicit failover and
+// management STPGs are explicit_alua.cpp.
+#include <string>
 #include <utility>
 
 #include "engine/engine_impl.h"
@@ -16,6 +17,11 @@
 namespace openmpio::engine {
 
 void Engine::Impl::RefreshAlua(DiskRuntime& d, std::function<void()> then) {
+  if (d.failover_stpg_in_flight) {
+    // Answered by the RTPG after the explicit-failover STPG (explicit_alua.cpp).
+    d.failover_waiters.push_back(std::move(then));
+    return;
+  }
   d.refresh_waiters.push_back(std::move(then));
   if (d.refresh_in_flight) return;
   d.refresh_in_flight = true;
@@ -25,6 +31,29 @@ void Engine::Impl::RefreshAlua(DiskRuntime& d, std::function<void()> then) {
 }
 
 void Engine::Impl::StartRefresh(DiskRuntime& d, std::size_t attempt) {
+  StartRefreshWith(d, attempt, scsi::kRtpgInitialAllocation);
+}
+
+namespace {
+
+// rtpg.h's re-issue contract: a truncated answer is asked again with the
+// length the target claimed (RETURN DATA LENGTH + 4), bounded here so a
+// lying header cannot make us allocate without limit (SPC-4 6.36: the
+// ALLOCATION LENGTH field is 32 bits; 1 MiB holds thousands of groups).
+constexpr std::uint64_t kRtpgMaxAllocation = 1U << 20;
+
+Status RtpgStatus(const transport::Result& r, const char* what) {
+  std::string msg = std::string("REPORT TARGET PORT GROUPS: ") + what;
+  if (r.outcome != transport::Outcome::kCompleted) {
+    msg += std::string(" (") + transport::OutcomeName(r.outcome) + ")";
+  }
+  return Status(NtStatus::kIoDeviceError, std::move(msg));
+}
+
+}  // namespace
+
+void Engine::Impl::StartRefreshWith(DiskRuntime& d, std::size_t attempt,
+                                    std::uint32_t allocation) {
   // Candidates: online paths first, then any other path whose nexus is up.
   std::vector<std::uint32_t> order;
   for (int pass = 0; pass < 2; ++pass) {
@@ -36,8 +65,10 @@ void Engine::Impl::StartRefresh(DiskRuntime& d, std::size_t attempt) {
     }
   }
   DiskRuntime* dp = &d;
-  auto finish = [this, dp]() {
+  auto finish = [this, dp](bool ok) {
     dp->refresh_in_flight = false;
+    dp->refresh_ok = ok;
+    if (ok) dp->refresh_status = OkStatus();
     std::vector<std::function<void()>> batch = std::move(dp->current_waiters);
     dp->current_waiters.clear();
     for (auto& w : batch) w();
@@ -49,7 +80,12 @@ void Engine::Impl::StartRefresh(DiskRuntime& d, std::size_t attempt) {
     }
   };
   if (attempt >= order.size()) {
-    finish();  // nobody answered: the waiters re-dispatch on what we know
+    if (order.empty()) {
+      dp->refresh_status = Status(NtStatus::kDeviceNotReady,
+                                  "REPORT TARGET PORT GROUPS: no path of disk " + d.name +
+                                      " can carry commands");
+    }
+    finish(false);  // nobody answered: the waiters re-dispatch on what we know
     return;
   }
   const std::uint32_t idx = order[attempt];
@@ -57,19 +93,29 @@ void Engine::Impl::StartRefresh(DiskRuntime& d, std::size_t attempt) {
   const std::uint64_t lun = d.path_lun[idx].load(std::memory_order_relaxed);
   scsi::RtpgCdb rc;
   rc.format = scsi::RtpgFormat::kExtended;
-  rc.allocation_length = scsi::kRtpgInitialAllocation;
+  rc.allocation_length = allocation;
   IssueCommand(
-      n, lun, scsi::BuildRtpgCdb(rc), scsi::kRtpgInitialAllocation,
-      [this, dp, attempt, finish](const transport::Result& r, std::span<const std::byte> data) {
+      n, lun, scsi::BuildRtpgCdb(rc), allocation,
+      [this, dp, attempt, allocation, finish](const transport::Result& r,
+                                              std::span<const std::byte> data) {
         const bool good = r.outcome == transport::Outcome::kCompleted &&
                           r.status == scsi::ScsiStatus::kGood;
-        auto parsed = good ? scsi::ParseRtpg(data, scsi::kRtpgInitialAllocation)
+        auto parsed = good ? scsi::ParseRtpg(data, allocation)
                            : scsi::ParseResult<scsi::RtpgData>(
                                  scsi::Fail(scsi::ParseErrc::kEmpty, 0, "RTPG failed"));
-        if (!parsed || parsed->truncated) {
-          // [C] 4 KiB holds 100+ groups; a longer answer is treated as a
-          // failure of this path's RTPG rather than re-issued in this step.
-          StartRefresh(*dp, attempt + 1);
+        if (parsed && parsed->truncated) {
+          const std::uint64_t want = parsed->required_allocation_length;
+          if (want > allocation && want <= kRtpgMaxAllocation) {
+            StartRefreshWith(*dp, attempt, static_cast<std::uint32_t>(want));
+          } else {
+            dp->refresh_status = RtpgStatus(r, "answer longer than it claims or than 1 MiB");
+            StartRefreshWith(*dp, attempt + 1, scsi::kRtpgInitialAllocation);
+          }
+          return;
+        }
+        if (!parsed) {
+          dp->refresh_status = RtpgStatus(r, good ? "answer not understood" : "failed");
+          StartRefreshWith(*dp, attempt + 1, scsi::kRtpgInitialAllocation);
           return;
         }
         std::vector<dsm::LuGroupState> states;
@@ -101,7 +147,7 @@ void Engine::Impl::StartRefresh(DiskRuntime& d, std::size_t attempt) {
         }
         dp->disk->UpdateGroups(states, parsed->implicit_transition_time, NowMs());
         Publish(*dp);
-        finish();
+        finish(true);
       });
 }
 

@@ -15,6 +15,7 @@ struct ControlCommand {
   NexusRuntime* nexus = nullptr;
   transport::Command command;
   std::vector<std::byte> buffer;
+  std::vector<std::byte> out;  // data-out (STPG parameter list)
   CommandDone done;
   int attempts_left = 0;
 };
@@ -68,6 +69,33 @@ void Engine::Impl::IssueCommand(NexusRuntime& n, std::uint64_t lun, const scsi::
   cc->command.direction =
       allocation > 0 ? transport::Direction::kFromDevice : transport::Direction::kNone;
   cc->command.data_in = std::span<std::byte>(cc->buffer);
+  cc->command.timeout_ms = static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.command_timeout).count());
+  cc->done = std::move(done);
+  cc->attempts_left = attempts_left;
+  std::weak_ptr<bool> token = alive;
+  n.executor->Post([cc, token]() {
+    if (token.expired()) {
+      delete cc;
+      return;
+    }
+    Send(cc);
+  });
+}
+
+void Engine::Impl::IssueCommandOut(NexusRuntime& n, std::uint64_t lun, const scsi::Cdb& cdb,
+                                   std::vector<std::byte> data_out, CommandDone done,
+                                   int attempts_left) {
+  auto* cc = new ControlCommand();
+  cc->engine = this;
+  cc->alive = alive;
+  cc->nexus = &n;
+  cc->out = std::move(data_out);
+  cc->command.lun = lun;
+  cc->command.cdb = cdb;
+  cc->command.direction =
+      cc->out.empty() ? transport::Direction::kNone : transport::Direction::kToDevice;
+  cc->command.data_out = std::span<const std::byte>(cc->out);
   cc->command.timeout_ms = static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(config.command_timeout).count());
   cc->done = std::move(done);

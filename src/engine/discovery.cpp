@@ -1,7 +1,8 @@
 // Discovery over one nexus (spec/scsi-alua.md "Discovering ALUA", DESIGN.md
 // "Identity"): login, REPORT LUNS, then per LU standard INQUIRY, VPD 0x00 and
 // only the pages it lists (0x83 required for identity; 0xB0 / 0xB2 optional —
-// a failed optional page never fails a path), RTPG when TPGS says ALUA, the
+// a failed optional page never fails a path), MODE SENSE(10) for the caching
+// page (optional too), RTPG when TPGS says ALUA, the
 // claim into a Disk, and READ CAPACITY(16) through an active path (it goes
 // through the normal dispatch, so the policy picks the path).
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "engine/engine_impl.h"
 #include "scsi/block_commands.h"
 #include "scsi/inquiry.h"
+#include "scsi/mode_sense.h"
 #include "scsi/read_capacity.h"
 #include "scsi/report_luns.h"
 #include "scsi/vpd.h"
@@ -29,6 +31,8 @@ struct LuProbe {
   scsi::SupportedVpdPages pages;
   std::optional<scsi::DeviceIdentification> id;
   std::optional<scsi::BlockLimits> limits;
+  std::optional<scsi::LogicalBlockProvisioning> provisioning;
+  std::optional<scsi::ModeSense10Data> mode;
 };
 
 constexpr std::uint16_t kVpdAllocation = 4096;
@@ -141,6 +145,18 @@ void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function
               static_cast<std::uint32_t>(std::min<std::uint64_t>(*ws, 0xFFFFFFFFU)));
       }
     }
+    // Capabilities: one LU answers the same through every port; the last
+    // path's answer stands (an unanswered optional page changes nothing).
+    if (probe->limits) d.optimal_transfer_blocks = probe->limits->optimal_transfer_length;
+    if (probe->provisioning) {
+      d.lbpu = probe->provisioning->lbpu;
+      d.lbpws.store(probe->provisioning->lbpws, std::memory_order_relaxed);
+    }
+    if (probe->mode) {
+      d.caching_known = true;
+      d.dpofua.store(probe->mode->header.dpofua, std::memory_order_relaxed);
+      d.wce = probe->mode->caching && probe->mode->caching->wce;
+    }
     auto go_online = [this, np, &d, next]() {
       if (!np->failed) {
         d.disk->SetVerification(np->nexus->id, dsm::PathVerification::kOnline).IgnoreError();
@@ -158,16 +174,35 @@ void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function
 
   auto read_optional_pages = std::make_shared<std::function<void()>>();
   *read_optional_pages = [this, np, probe, finish, lun]() {
-    auto after_b0 = [this, np, probe, finish, lun]() {
+    // MODE SENSE(10), caching page (SBC-3 6.4.5), current values, no block
+    // descriptors: WCE, and DPOFUA from the header. Optional: a target that
+    // refuses it (or answers something we cannot read) keeps the path.
+    auto read_mode = [this, np, probe, finish, lun]() {
+      scsi::ModeSense10Cdb ms;
+      IssueCommand(*np, lun, scsi::BuildModeSense10Cdb(ms), ms.allocation_length,
+                   [probe, finish](const transport::Result& r, std::span<const std::byte> data) {
+                     if (Good(r)) {
+                       if (auto m = scsi::ParseModeSense10(data)) probe->mode = *m;
+                     }
+                     (*finish)();
+                   });
+    };
+    auto after_b0 = [this, np, probe, lun, read_mode]() {
       if (!probe->pages.Supports(scsi::vpd::kLogicalBlockProvisioning)) {
-        (*finish)();
+        read_mode();
         return;
       }
-      // Read for completeness (the array answers it; istgt answers CHECK
-      // CONDITION with empty sense): its failure is ignored.
+      // Optional (istgt answers CHECK CONDITION with empty sense): its
+      // failure is ignored.
       IssueCommand(*np, lun, scsi::BuildInquiryCdb(true, scsi::vpd::kLogicalBlockProvisioning, 64),
-                   64, [finish](const transport::Result&, std::span<const std::byte>) {
-                     (*finish)();
+                   64,
+                   [probe, read_mode](const transport::Result& r, std::span<const std::byte> data) {
+                     if (Good(r)) {
+                       if (auto p = scsi::ParseLogicalBlockProvisioning(data)) {
+                         probe->provisioning = *p;
+                       }
+                     }
+                     read_mode();
                    });
     };
     if (!probe->pages.Supports(scsi::vpd::kBlockLimits)) {
@@ -254,6 +289,9 @@ void Engine::Impl::ReadCapacity(DiskRuntime& d) {
       }
       dp->blocks = rc->block_count();
       dp->block_size = rc->block_length;
+      dp->lbpme = rc->lbpme;
+      dp->lbprz = rc->lbprz;
+      dp->physical_block_exponent = rc->logical_blocks_per_physical_block_exponent;
       std::uint32_t zero = 0;
       dp->max_transfer_blocks.compare_exchange_strong(
           zero, std::max<std::uint32_t>(1, config.default_max_transfer_bytes / rc->block_length),

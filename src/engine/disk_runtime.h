@@ -19,6 +19,7 @@
 #include "dsm/topology.h"
 #include "dsm/types.h"
 #include "engine/engine.h"
+#include "openmpio/status.h"
 #include "transport/transport.h"
 
 namespace openmpio::engine {
@@ -97,6 +98,7 @@ struct NexusStats {
   std::atomic<std::uint64_t> path_failures{0};
   std::atomic<std::uint64_t> probes{0};
   std::atomic<std::uint64_t> reinstatements{0};
+  std::atomic<std::uint64_t> marginal_holds{0};
 };
 
 struct DiskRuntime;
@@ -123,6 +125,10 @@ struct NexusRuntime {
   TimePoint probe_due{};
   Duration backoff{0};          // next probe delay (back-off)
   transport::NexusState last_state = transport::NexusState::kDisconnected;  // seen via control
+  // Marginal paths (path_monitor.cpp): failure times within the window, and
+  // the end of a hold.
+  std::deque<TimePoint> failure_times;
+  TimePoint held_until{};
   struct Lu {
     DiskRuntime* disk = nullptr;
     std::uint64_t lun = 0;
@@ -212,6 +218,17 @@ struct DiskRuntime {
   std::atomic<std::uint32_t> max_write_same_blocks{0};
   std::atomic<std::uint64_t> transition_window_ms{60'000};
 
+  // Capabilities (discovery.cpp). The two the data path reads are atomics;
+  // the rest are control-only and reported by Engine::Disks.
+  std::atomic<bool> dpofua{false};  // MODE SENSE(10) header byte 3 bit 4
+  std::atomic<bool> lbpws{false};   // VPD 0xB2 byte 5 bit 6
+  bool lbpme = false, lbprz = false;  // READ CAPACITY(16) byte 14
+  bool lbpu = false;                  // VPD 0xB2 byte 5 bit 7
+  bool wce = false;                   // caching mode page byte 2 bit 2
+  bool caching_known = false;         // the MODE SENSE answered
+  std::uint32_t optimal_transfer_blocks = 0;  // VPD 0xB0 bytes 12..15
+  std::uint8_t physical_block_exponent = 0;   // READ CAPACITY(16) byte 13 bits 3..0
+
   // Deferred errors (SPC-4 4.5.5): the next flush fails.
   std::atomic<std::uint64_t> deferred_errors{0};
   std::atomic<bool> deferred_pending{false};
@@ -228,6 +245,18 @@ struct DiskRuntime {
   bool refresh_again = false;
   std::vector<std::function<void()>> refresh_waiters;   // for the next RTPG
   std::vector<std::function<void()>> current_waiters;   // answered by the RTPG in flight
+
+  // Whether the last RTPG that ended answered (set before its waiters run).
+  bool refresh_ok = false;
+  Status refresh_status;
+
+  // Explicit failover (explicit_alua.cpp, control): one STPG in flight per
+  // LU; after one that did not make a group active, none before retry_after.
+  bool failover_stpg_in_flight = false;
+  TimePoint failover_retry_after{};
+  std::vector<std::function<void()>> failover_waiters;  // refreshes asked meanwhile
+  std::atomic<std::uint64_t> failover_stpgs{0};  // sent (counter)
+  std::atomic<std::uint64_t> policy_stpgs{0};    // step-14 STPGs sent
 
   bool capacity_in_flight = false;
 

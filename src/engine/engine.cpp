@@ -62,6 +62,7 @@ void Engine::Impl::Publish(DiskRuntime& d) {
   d.transition_window_ms.store(d.disk->TransitionWindowMs(), std::memory_order_relaxed);
   d.snapshot.Publish(std::move(snap));
   ScheduleReclaim();
+  MaybeExplicitFailover(d);
   if (usable) {
     DrainNoPath(d);
     ReadCapacity(d);
@@ -123,6 +124,15 @@ std::vector<DiskInfo> Engine::Disks() const {
     info.blocks = d.blocks;
     info.block_size = d.block_size;
     info.max_transfer_blocks = d.max_transfer_blocks.load(std::memory_order_relaxed);
+    info.lbpme = d.lbpme;
+    info.lbprz = d.lbprz;
+    info.lbpu = d.lbpu;
+    info.lbpws = d.lbpws.load(std::memory_order_relaxed);
+    info.caching_known = d.caching_known;
+    info.wce = d.wce;
+    info.dpofua = d.dpofua.load(std::memory_order_relaxed);
+    info.optimal_transfer_blocks = d.optimal_transfer_blocks;
+    info.physical_block_exponent = d.physical_block_exponent;
     info.alua = d.disk->alua;
     const dsm::SelectionSnapshot* s = d.snapshot.current();
     info.policy = s ? s->policy() : dsm::EffectivePolicy(*d.disk, impl_->options);
@@ -156,6 +166,8 @@ std::vector<DiskInfo> Engine::Disks() const {
     info.fence_held_writes = d.fences.held.load(std::memory_order_relaxed);
     info.fence_failed_writes = d.fences.failed.load(std::memory_order_relaxed);
     info.deferred_errors = d.deferred_errors.load(std::memory_order_relaxed);
+    info.failover_stpgs = d.failover_stpgs.load(std::memory_order_relaxed);
+    info.policy_stpgs = d.policy_stpgs.load(std::memory_order_relaxed);
     out.push_back(std::move(info));
   }
   return out;
@@ -177,6 +189,8 @@ std::vector<NexusInfo> Engine::Nexuses() const {
     i.path_failures = n->stats.path_failures.load(std::memory_order_relaxed);
     i.probes = n->stats.probes.load(std::memory_order_relaxed);
     i.reinstatements = n->stats.reinstatements.load(std::memory_order_relaxed);
+    i.marginal_holds = n->stats.marginal_holds.load(std::memory_order_relaxed);
+    i.held = n->held_until > impl_->control.Now();
     out.push_back(std::move(i));
   }
   return out;
@@ -266,6 +280,29 @@ void DiskHandle::Write(std::uint64_t offset, std::span<const std::byte> data,
   disk_->engine->Submit(*disk_, IoOp::kWrite, offset, data.size(), {}, data, std::move(done));
 }
 
+void DiskHandle::Write(std::uint64_t offset, std::span<const std::byte> data, bool fua,
+                       IoCallback done) const {
+  if (!fua) {
+    Write(offset, data, std::move(done));
+    return;
+  }
+  if (disk_->dpofua.load(std::memory_order_relaxed)) {
+    disk_->engine->Submit(*disk_, IoOp::kWrite, offset, data.size(), {}, data, std::move(done),
+                          kIoFua);
+    return;
+  }
+  // No DPOFUA: the write, then SYNCHRONIZE CACHE; either failure is the request's.
+  DiskRuntime* d = disk_;
+  d->engine->Submit(*d, IoOp::kWrite, offset, data.size(), {}, data,
+                    [d, done = std::move(done)](const Status& s) mutable {
+                      if (!s.ok()) {
+                        done(s);
+                        return;
+                      }
+                      d->engine->Submit(*d, IoOp::kFlush, 0, 0, {}, {}, std::move(done));
+                    });
+}
+
 void DiskHandle::Flush(IoCallback done) const {
   disk_->engine->Submit(*disk_, IoOp::kFlush, 0, 0, {}, {}, std::move(done));
 }
@@ -276,6 +313,13 @@ void DiskHandle::Unmap(std::uint64_t offset, std::uint64_t length, IoCallback do
 
 void DiskHandle::WriteZeroes(std::uint64_t offset, std::uint64_t length, IoCallback done) const {
   disk_->engine->Submit(*disk_, IoOp::kWriteSame, offset, length, {}, {}, std::move(done));
+}
+
+void DiskHandle::WriteZeroes(std::uint64_t offset, std::uint64_t length, bool may_unmap,
+                             IoCallback done) const {
+  const bool unmap = may_unmap && disk_->lbpws.load(std::memory_order_relaxed);
+  disk_->engine->Submit(*disk_, IoOp::kWriteSame, offset, length, {}, {}, std::move(done),
+                        unmap ? kIoUnmap : std::uint8_t{0});
 }
 
 }  // namespace openmpio::engine

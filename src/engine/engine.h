@@ -24,10 +24,10 @@
 //    there). They must not block.
 //
 // Write fencing (DESIGN.md "Write fencing") is fence.cpp.
-// Not in this step (seams are marked in the code): explicit-failover STPG
-// (alua_refresh.cpp), marginal paths, the
-// management methods (SetLoadBalancePolicy below is their execution seam,
-// without spec §4's checks), and the public library API (include/openmpio).
+// Explicit ALUA (explicit_alua.cpp): a failover onto groups that are not
+// active sends one STPG per LU making them A/O (DESIGN.md "Management" and
+// the Engine issue), and a management set executes spec §4 step 14
+// (ExecuteSetPolicyPlan).
 #pragma once
 
 #include <chrono>
@@ -41,7 +41,9 @@
 #include <vector>
 
 #include "common/executor.h"
+#include "dsm/lb_management.h"
 #include "dsm/types.h"
+#include "openmpio/expected.h"
 #include "openmpio/status.h"
 #include "scsi/alua.h"
 #include "transport/transport.h"
@@ -72,6 +74,15 @@ struct EngineConfig {
   // total is bounded by the implicit transition time, else this default.
   Duration transition_pause = std::chrono::milliseconds(200);
   Duration default_transition_time = std::chrono::seconds(60);
+  // Marginal paths (DESIGN.md "Timers"; multipath-tools' marginal_path_*):
+  // a nexus that failed this many times within marginal_path_window is not
+  // reinstated when it next answers, but held out for marginal_path_hold
+  // (then probed and reinstated as usual). 0 = off, the default. [C] A held
+  // nexus is reinstated anyway while one of its disks has no other usable
+  // path: availability first.
+  std::uint32_t marginal_path_failures = 0;
+  Duration marginal_path_window = std::chrono::seconds(60);
+  Duration marginal_path_hold = std::chrono::seconds(120);
   // Requests a disk holds while it has no usable path; more fail at once.
   std::size_t no_path_queue_limit = 4096;
   // Used when a disk's VPD 0xB0 reports no maximum transfer length.
@@ -99,9 +110,18 @@ class DiskHandle {
   // Buffers stay valid (and unchanged, for writes) until the callback.
   void Read(std::uint64_t offset, std::span<std::byte> buffer, IoCallback done) const;
   void Write(std::uint64_t offset, std::span<const std::byte> data, IoCallback done) const;
+  // fua: the data is on stable media when `done` says OK — FUA in WRITE(16)
+  // where the LU reports DPOFUA (SBC-3 5.40), else the write and then
+  // SYNCHRONIZE CACHE (whose failure is the request's).
+  void Write(std::uint64_t offset, std::span<const std::byte> data, bool fua,
+             IoCallback done) const;
   void Flush(IoCallback done) const;
   void Unmap(std::uint64_t offset, std::uint64_t length, IoCallback done) const;
   void WriteZeroes(std::uint64_t offset, std::uint64_t length, IoCallback done) const;
+  // may_unmap: WRITE SAME(16) with UNMAP (SBC-3 5.42) where the LU reports
+  // LBPWS; the blocks read back as zeros either way.
+  void WriteZeroes(std::uint64_t offset, std::uint64_t length, bool may_unmap,
+                   IoCallback done) const;
 
  private:
   friend class Engine;
@@ -136,6 +156,16 @@ struct DiskInfo {
   std::uint64_t blocks = 0;
   std::uint32_t block_size = 0;
   std::uint32_t max_transfer_blocks = 0;
+  // Capabilities from discovery. READ CAPACITY(16) (SBC-3 5.16.2): LBPME,
+  // LBPRZ, LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT. VPD 0xB2 (SBC-3
+  // 6.6.6): LBPU, LBPWS. VPD 0xB0: OPTIMAL TRANSFER LENGTH (blocks, 0 = not
+  // reported). MODE SENSE(10) (optional: false when it did not answer,
+  // caching_known says which): WCE of the caching page (SBC-3 6.4.5), DPOFUA
+  // of the device-specific parameter (SBC-3 6.4.1).
+  bool lbpme = false, lbprz = false, lbpu = false, lbpws = false;
+  bool caching_known = false, wce = false, dpofua = false;
+  std::uint32_t optimal_transfer_blocks = 0;
+  std::uint8_t physical_block_exponent = 0;
   dsm::LoadBalancePolicy policy = dsm::LoadBalancePolicy::kNone;
   dsm::AluaSupport alua = dsm::AluaSupport::kNotSupported;
   std::vector<PathInfo> paths;
@@ -148,6 +178,9 @@ struct DiskInfo {
   std::uint64_t fences_recorded = 0, fences_lifted = 0;
   std::uint64_t fence_held_writes = 0, fence_failed_writes = 0;
   std::uint64_t deferred_errors = 0;
+  // SET TARGET PORT GROUPS sent for this LU: by explicit failover, and by
+  // management sets (spec §4 step 14).
+  std::uint64_t failover_stpgs = 0, policy_stpgs = 0;
 };
 
 struct NexusInfo {
@@ -158,6 +191,8 @@ struct NexusInfo {
   bool discovered = false;
   std::uint64_t commands = 0, completions = 0, transport_errors = 0, retries = 0,
                 path_failures = 0, probes = 0, reinstatements = 0;
+  std::uint64_t marginal_holds = 0;  // times held out as marginal
+  bool held = false;                 // held out as marginal now
 };
 
 class Engine {
@@ -183,6 +218,30 @@ class Engine {
   [[nodiscard]] Status SetLoadBalancePolicy(std::size_t disk, dsm::LoadBalancePolicy policy,
                                             dsm::DsmPathId preferred_path = dsm::kNoPreferredPath);
 
+  // Spec/msdsm.md §4 step 14 and "On success": executes a plan that
+  // dsm::CheckSetLoadBalancePolicy(Buffer) returned for this disk (checks
+  // 1-13 passed). Control executor; `done` runs there, possibly later.
+  //  - Without plan.stpg: CommitSetPolicy and a new snapshot, at once.
+  //  - With plan.stpg: SET TARGET PORT GROUPS (each listed group to A/O) down
+  //    path plan.stpg->via (the path that was AO before the call; if it
+  //    cannot carry commands now, another path whose nexus is up), then an
+  //    RTPG. Both good: CommitSetPolicy — a path asked AO whose group ended
+  //    non-AO takes the group state — and a new snapshot; OK.
+  //    STPG failed: its Status (STATUS_IO_DEVICE_ERROR naming the sense);
+  //    RTPG failed: its Status. Either way the disk keeps its previous
+  //    policy and takes the group states an RTPG re-read shows.
+  // Unknown disk: STATUS_NO_SUCH_DEVICE; a plan for other paths than the
+  // disk's now: STATUS_INVALID_PARAMETER (CommitSetPolicy), nothing written.
+  void ExecuteSetPolicyPlan(std::size_t disk, dsm::SetPolicyPlan plan,
+                            std::function<void(Status)> done);
+  // Checks 1-13 against the disk as the engine has it now (control executor).
+  [[nodiscard]] Expected<dsm::SetPolicyPlan> CheckSetLoadBalancePolicy(
+      std::size_t disk, const dsm::SetPolicyInput& in) const;
+  // DSM_QueryLBPolicy_V2 from the states the engine has now (no RTPG first:
+  // the caller refreshes where dsm::QueryNeedsAluaRefresh says so). An unknown
+  // disk gives an empty query.
+  [[nodiscard]] dsm::QueriedPolicy QueryLoadBalancePolicy(std::size_t disk) const;
+
   // LOGICAL UNIT RESET of the disk's LU through one usable path (`done` on
   // the control executor with the TMF's answer). Every command of the LU in
   // flight is aborted by the target and re-dispatched by the engine (ours
@@ -190,6 +249,10 @@ class Engine {
   void ResetLogicalUnit(std::size_t disk, std::function<void(const Status&)> done);
 
   struct Impl;
+  // For the engine's own files (src/engine/*.cpp, e.g. mgmt_access.cpp):
+  // the inside, engine_impl.h. Control executor only. Not a public API.
+  [[nodiscard]] Impl& impl() noexcept { return *impl_; }
+  [[nodiscard]] const Impl& impl() const noexcept { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;

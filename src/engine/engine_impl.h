@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dsm/error_table.h"
+#include "dsm/lb_management.h"
 #include "dsm/policy.h"
 #include "dsm/snapshot.h"
 #include "dsm/topology.h"
@@ -29,6 +30,10 @@
 namespace openmpio::engine {
 
 enum class IoOp : std::uint8_t { kRead, kWrite, kFlush, kUnmap, kWriteSame, kReadCapacity };
+
+// Request flags (Submit): FUA in WRITE(16); UNMAP in WRITE SAME(16).
+inline constexpr std::uint8_t kIoFua = 0x01;
+inline constexpr std::uint8_t kIoUnmap = 0x02;
 
 // The caller's request: completes when every chunk has.
 struct IoParent {
@@ -54,6 +59,7 @@ struct IoChunk {
   std::span<std::byte> data_in;
   std::span<const std::byte> data_out;
   std::vector<std::byte> owned;  // UNMAP parameter list / WRITE SAME block
+  std::uint8_t flags = 0;        // kIoFua / kIoUnmap
   dsm::IoHint hint;
 
   // The current attempt.
@@ -106,6 +112,10 @@ struct Engine::Impl {
   void IssueCommand(NexusRuntime& n, std::uint64_t lun, const scsi::Cdb& cdb,
                     std::size_t allocation, CommandDone done, int attempts_left = 6);
   void ConnectNexus(NexusRuntime& n, std::function<void(const Status&)> done);
+  // The same with a data-out buffer (SET TARGET PORT GROUPS' parameter list).
+  void IssueCommandOut(NexusRuntime& n, std::uint64_t lun, const scsi::Cdb& cdb,
+                       std::vector<std::byte> data_out, CommandDone done,
+                       int attempts_left = 6);
 
   // discovery.cpp
   void StartDiscovery(NexusRuntime& n);
@@ -118,6 +128,20 @@ struct Engine::Impl {
   // after the new snapshot is published (or the refresh failed).
   void RefreshAlua(DiskRuntime& d, std::function<void()> then);
   void StartRefresh(DiskRuntime& d, std::size_t attempt);
+  // Re-issues one path's RTPG with the length the target claimed (rtpg.h).
+  void StartRefreshWith(DiskRuntime& d, std::size_t attempt, std::uint32_t allocation);
+
+  // explicit_alua.cpp: SET TARGET PORT GROUPS (SPC-4 6.44).
+  // STPG moving `tpgs` to Active/Optimized, sent through path `path_index`
+  // of `d`; `done` on control with OK or the command's Status.
+  void SendStpg(DiskRuntime& d, std::uint32_t path_index, std::vector<std::uint16_t> tpgs,
+                std::function<void(const Status&)> done);
+  // Explicit failover (DESIGN.md): the snapshot just published promotes
+  // paths of groups that are not active; one STPG (coalesced) makes them
+  // A/O, then an RTPG publishes the result.
+  void MaybeExplicitFailover(DiskRuntime& d);
+  // Spec §4 step 14 (Engine::ExecuteSetPolicyPlan).
+  void ExecutePlan(DiskRuntime& d, dsm::SetPolicyPlan plan, std::function<void(Status)> done);
 
   // path_monitor.cpp
   void FailNexus(NexusRuntime& n, const char* why);
@@ -129,6 +153,9 @@ struct Engine::Impl {
   void OnNexusState(NexusRuntime& n, transport::NexusState s);
   void ScheduleVerification();
   [[nodiscard]] bool AnyDiskWithoutPath(const NexusRuntime& n) const;
+  // Marginal paths: a failure of `n` now; whether `n` must stay out now.
+  void NoteFailure(NexusRuntime& n);
+  [[nodiscard]] bool HoldAsMarginal(NexusRuntime& n);
 
   // fence.cpp (DESIGN.md "Write fencing")
   // The gate, on the first dispatch of a write: true when `c` was held (or
@@ -149,7 +176,8 @@ struct Engine::Impl {
 
   // request.cpp
   void Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::uint64_t length,
-              std::span<std::byte> in, std::span<const std::byte> out, IoCallback done);
+              std::span<std::byte> in, std::span<const std::byte> out, IoCallback done,
+              std::uint8_t flags = 0);
   void Dispatch(IoChunk* c);
   void SendOnNexus(IoChunk* c);
   static void OnCommandComplete(void* context, transport::TaskTag tag,

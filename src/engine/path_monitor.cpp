@@ -16,7 +16,11 @@
 //  - Path verification (PathVerifyEnabled): every PathVerificationPeriod a
 //    TEST UNIT READY on every online path; a failure fails it.
 // Everything here runs on the control executor; the commands on the nexus's.
-// Later step: marginal-path detection (error rate per path) hooks in FailPath.
+//  - Marginal paths (EngineConfig::marginal_path_*): every failure of a
+//    nexus (FailNexus, or FailPath of one of its paths) is timed; at the
+//    reinstatement that follows the Nth within the window the nexus is held
+//    out instead, probed again when the hold ends — unless one of its disks
+//    has no other usable path.
 #include <algorithm>
 #include <memory>
 #include <utility>
@@ -53,6 +57,7 @@ void Engine::Impl::FailNexus(NexusRuntime& n, const char* /*why*/) {
   n.failed = true;
   n.backoff = config.retry_interval;
   n.stats.path_failures.fetch_add(1, std::memory_order_relaxed);
+  NoteFailure(n);
   for (const auto& lu : n.lus) {
     lu.disk->disk->SetVerification(n.nexus->id, dsm::PathVerification::kFailed).IgnoreError();
     Publish(*lu.disk);
@@ -66,7 +71,10 @@ void Engine::Impl::FailPath(DiskRuntime& d, std::uint32_t path_index, const char
   NexusRuntime* n = d.path_nexus[path_index].load(std::memory_order_acquire);
   if (p.verification != dsm::PathVerification::kFailed) {
     p.verification = dsm::PathVerification::kFailed;
-    if (n != nullptr) n->stats.path_failures.fetch_add(1, std::memory_order_relaxed);
+    if (n != nullptr) {
+      n->stats.path_failures.fetch_add(1, std::memory_order_relaxed);
+      NoteFailure(*n);
+    }
     Publish(d);
   }
   if (n != nullptr) ScheduleProbe(*n);
@@ -80,9 +88,34 @@ bool Engine::Impl::AnyDiskWithoutPath(const NexusRuntime& n) const {
   return false;
 }
 
+void Engine::Impl::NoteFailure(NexusRuntime& n) {
+  if (config.marginal_path_failures == 0) return;
+  const TimePoint now = control.Now();
+  n.failure_times.push_back(now);
+  while (!n.failure_times.empty() && now - n.failure_times.front() > config.marginal_path_window) {
+    n.failure_times.pop_front();
+  }
+}
+
+bool Engine::Impl::HoldAsMarginal(NexusRuntime& n) {
+  if (config.marginal_path_failures == 0 || AnyDiskWithoutPath(n)) return false;
+  const TimePoint now = control.Now();
+  if (now < n.held_until) return true;
+  while (!n.failure_times.empty() && now - n.failure_times.front() > config.marginal_path_window) {
+    n.failure_times.pop_front();
+  }
+  if (n.failure_times.size() < config.marginal_path_failures) return false;
+  n.failure_times.clear();  // a fresh count after the hold
+  n.held_until = now + config.marginal_path_hold;
+  n.stats.marginal_holds.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 void Engine::Impl::ScheduleProbe(NexusRuntime& n) {
   if (shutting_down || n.probing) return;
-  const Duration delay = AnyDiskWithoutPath(n) ? config.retry_interval : n.backoff;
+  const bool starving = AnyDiskWithoutPath(n);
+  Duration delay = starving ? config.retry_interval : n.backoff;
+  if (!starving && n.held_until > control.Now()) delay = n.held_until - control.Now();
   const TimePoint due = control.Now() + delay;
   if (n.probe_timer != 0) {
     if (n.probe_due <= due) return;
@@ -163,6 +196,11 @@ void Engine::Impl::VerifyLus(NexusRuntime& n, std::size_t i, bool reinstate) {
         } else {
           FailNexus(*np, "path verification: transport failure");
         }
+        return;
+      }
+      if (reinstate && HoldAsMarginal(*np)) {
+        np->probing = false;
+        ScheduleProbe(*np);  // when the hold ends
         return;
       }
       // Before RefreshAlua picks its path: a reinstated nexus may be the only one.

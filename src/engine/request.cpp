@@ -56,7 +56,7 @@ std::uint32_t ToMs(Duration d) {
 
 void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::uint64_t length,
                           std::span<std::byte> in, std::span<const std::byte> out,
-                          IoCallback done) {
+                          IoCallback done, std::uint8_t flags) {
   if (!d.ready.load(std::memory_order_acquire)) {
     done(Status(NtStatus::kDeviceNotReady, "disk " + d.name + ": discovery has not finished"));
     return;
@@ -97,6 +97,7 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
     c->parent = parent.get();
     c->disk = &d;
     c->op = op;
+    c->flags = flags;
     c->lba = lba;
     c->blocks = blocks;
     const std::uint64_t byte_off = (lba - first) * bs;
@@ -183,6 +184,7 @@ void Engine::Impl::SendOnNexus(IoChunk* c) {
       scsi::Write16Cdb w;
       w.lba = c->lba;
       w.transfer_length = c->blocks;
+      w.fua = (c->flags & kIoFua) != 0;
       cmd.cdb = scsi::BuildWrite16Cdb(w);
       cmd.direction = transport::Direction::kToDevice;
       cmd.data_out = c->data_out;
@@ -203,6 +205,7 @@ void Engine::Impl::SendOnNexus(IoChunk* c) {
       scsi::WriteSame16Cdb ws;
       ws.lba = c->lba;
       ws.number_of_blocks = c->blocks;
+      ws.unmap = (c->flags & kIoUnmap) != 0;
       cmd.cdb = scsi::BuildWriteSame16Cdb(ws);
       cmd.direction = transport::Direction::kToDevice;
       cmd.data_out = c->owned;
