@@ -96,6 +96,10 @@ Status CheckPathRequest(const Disk& disk, const Path& path, P policy, PathState 
       }
       return OkStatus();
     }
+    // A group in transition, Offline or LBA-dependent carries no I/O and its
+    // paths query as UA: UA matches it, so a query sent back mid-transition
+    // round-trips ([C], like the failed-path rule of check 9).
+    if (req == PathState::kUnavailable && g != nullptr && !gs.has_value()) return OkStatus();
     if (gs != req) {
       return InvalidParameter("check 12: " + who + StateName(req) +
                               " must equal the group's state (never on non-ALUA storage)");

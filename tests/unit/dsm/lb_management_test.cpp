@@ -457,6 +457,26 @@ TEST(SetThenQuery, QuerySentBackRoundTripsWhileAPathIsFailed) {
   EXPECT_FALSE(CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kAlua, q, 4, kStrict).has_value());
 }
 
+// A group in transition (or Offline) carries no I/O and its paths query as UA:
+// a set that asks UA for them matches the group's state, so a query sent
+// straight back during an ALUA transition is accepted (the demo's live policy
+// change hit this); SB on such a group is still refused.
+TEST(SetThenQuery, QuerySentBackRoundTripsDuringATransition) {
+  using PS = PathState;
+  for (AS unusable : {AS::kTransitioning, AS::kOffline}) {
+    Disk d = MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, unusable});
+    ExpectAccepted(d, Input(P::kLeastQueueDepth, {Entry(kId1, PS::kActiveOptimized),
+                                                  Entry(kId2, PS::kUnavailable)}));
+    ExpectRejected(d, Input(P::kLeastQueueDepth, {Entry(kId1, PS::kActiveOptimized),
+                                                  Entry(kId2, PS::kStandby)}),
+                   NtStatus::kInvalidParameter);
+    d.settings.policy = P::kLeastQueueDepth;
+    d.settings.explicit_policy = true;
+    const Bytes q = QueryBytes(d);
+    EXPECT_TRUE(CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kAlua, q, 4, kOpts).has_value());
+  }
+}
+
 TEST(SetThenQuery, RrwsPersistsMaskedStandby) {
   // Explicit ALUA: never symmetric, so only the state that differs from the group persists.
   Disk d = MakeDisk(AluaSupport::kExplicitOnly, {AS::kActiveOptimized, AS::kActiveOptimized});
