@@ -7,7 +7,9 @@
 // the file before nbdkit forks, so a bad file fails in the foreground; the
 // engine's threads start in .after_fork (threads do not survive fork) and the
 // engine stops in .unload, which nbdkit calls after every connection closed,
-// so no request of ours is outstanding then.
+// so no request of ours is outstanding then. The Runtime also opens the
+// management socket of [management] (mode 0600) in .after_fork, for mpioctl;
+// `mpioctl config save` writes back to config=FILE.
 //
 // Data calls: nbdkit calls are synchronous; each one issues the engine's
 // asynchronous request and waits on a per-call future (runtime::Sync*). The
@@ -113,7 +115,9 @@ int ConfigComplete() {
 }
 
 int AfterFork() {
-  auto started = rt::Runtime::Start(g.config);
+  rt::RuntimeOptions options;
+  options.config_path = g.config_path;  // mpioctl config save writes it back
+  auto started = rt::Runtime::Start(g.config, options);
   if (!started) {
     nbdkit_error("openmpio: starting the engine: %s", started.error().ToString().c_str());
     return -1;

@@ -55,25 +55,23 @@ void Send(ControlCommand* cc) {
   (void)cc->nexus->transport->Submit(cc->command, &OnDone, cc);
 }
 
-}  // namespace
-
-void Engine::Impl::IssueCommand(NexusRuntime& n, std::uint64_t lun, const scsi::Cdb& cdb,
-                                std::size_t allocation, CommandDone done, int attempts_left) {
-  auto* cc = new ControlCommand();
-  cc->engine = this;
-  cc->alive = alive;
+// The part of IssueCommand and IssueCommandOut that does not depend on the
+// data direction (the caller has set cc's buffer, direction and data span):
+// fills in the rest and posts the first send to the nexus's executor. cc is
+// deleted there unsent if the engine went away first.
+void Issue(Engine::Impl& engine, NexusRuntime& n, ControlCommand* cc, std::uint64_t lun,
+           const scsi::Cdb& cdb, CommandDone done, int attempts_left) {
+  cc->engine = &engine;
+  cc->alive = engine.alive;
   cc->nexus = &n;
-  cc->buffer.resize(allocation);
   cc->command.lun = lun;
   cc->command.cdb = cdb;
-  cc->command.direction =
-      allocation > 0 ? transport::Direction::kFromDevice : transport::Direction::kNone;
-  cc->command.data_in = std::span<std::byte>(cc->buffer);
   cc->command.timeout_ms = static_cast<std::uint32_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(config.command_timeout).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(engine.config.command_timeout)
+          .count());
   cc->done = std::move(done);
   cc->attempts_left = attempts_left;
-  std::weak_ptr<bool> token = alive;
+  std::weak_ptr<bool> token = engine.alive;
   n.executor->Post([cc, token]() {
     if (token.expired()) {
       delete cc;
@@ -83,31 +81,27 @@ void Engine::Impl::IssueCommand(NexusRuntime& n, std::uint64_t lun, const scsi::
   });
 }
 
+}  // namespace
+
+void Engine::Impl::IssueCommand(NexusRuntime& n, std::uint64_t lun, const scsi::Cdb& cdb,
+                                std::size_t allocation, CommandDone done, int attempts_left) {
+  auto* cc = new ControlCommand();
+  cc->buffer.resize(allocation);
+  cc->command.direction =
+      allocation > 0 ? transport::Direction::kFromDevice : transport::Direction::kNone;
+  cc->command.data_in = std::span<std::byte>(cc->buffer);
+  Issue(*this, n, cc, lun, cdb, std::move(done), attempts_left);
+}
+
 void Engine::Impl::IssueCommandOut(NexusRuntime& n, std::uint64_t lun, const scsi::Cdb& cdb,
                                    std::vector<std::byte> data_out, CommandDone done,
                                    int attempts_left) {
   auto* cc = new ControlCommand();
-  cc->engine = this;
-  cc->alive = alive;
-  cc->nexus = &n;
   cc->out = std::move(data_out);
-  cc->command.lun = lun;
-  cc->command.cdb = cdb;
   cc->command.direction =
       cc->out.empty() ? transport::Direction::kNone : transport::Direction::kToDevice;
   cc->command.data_out = std::span<const std::byte>(cc->out);
-  cc->command.timeout_ms = static_cast<std::uint32_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(config.command_timeout).count());
-  cc->done = std::move(done);
-  cc->attempts_left = attempts_left;
-  std::weak_ptr<bool> token = alive;
-  n.executor->Post([cc, token]() {
-    if (token.expired()) {
-      delete cc;
-      return;
-    }
-    Send(cc);
-  });
+  Issue(*this, n, cc, lun, cdb, std::move(done), attempts_left);
 }
 
 void Engine::Impl::ConnectNexus(NexusRuntime& n, std::function<void(const Status&)> done) {

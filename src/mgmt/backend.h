@@ -86,14 +86,21 @@ enum class SimAction : std::uint8_t {
   kHangPort,     // the port accepts commands and never answers
   kRestorePort,  // back to normal
   kSetState,     // set the ALUA state of (LU, target port group)
+  // Every READ of blocks [first_lba, first_lba + block_count) of the LU
+  // returns them damaged (array::FaultKind::kCorruptRead) until cleared; the
+  // stored data stays intact. Through every port.
+  kCorruptRead,
+  kClearFaults,  // removes every array fault (kCorruptRead); ports: kRestorePort
 };
 
 struct SimRequest {
   SimAction action = SimAction::kRestorePort;
   std::uint16_t relative_target_port = 0;  // port actions
-  std::uint64_t lun = 0;                   // kSetState
+  std::uint64_t lun = 0;                   // kSetState, kCorruptRead
   std::uint16_t target_port_group = 0;     // kSetState
   scsi::AsymmetricAccessState state = scsi::AsymmetricAccessState::kActiveOptimized;
+  std::uint64_t first_lba = 0;    // kCorruptRead
+  std::uint64_t block_count = 0;  // kCorruptRead: at least 1
 };
 
 class SimControl {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <new>
 #include <nlohmann/json.hpp>
@@ -842,11 +843,35 @@ void SimControlMethod(Backend& b, const Json& req, const Replier& r) {
     sr.action = SimAction::kRestorePort;
   } else if (a == "SetState") {
     sr.action = SimAction::kSetState;
+  } else if (a == "CorruptRead") {
+    sr.action = SimAction::kCorruptRead;
+  } else if (a == "ClearFaults") {
+    sr.action = SimAction::kClearFaults;
   } else {
     return r.Fail(InvalidParameter("Action: \"" + a +
-                                   "\" is not FailPort, HangPort, RestorePort or SetState"));
+                                   "\" is not FailPort, HangPort, RestorePort, SetState, "
+                                   "CorruptRead or ClearFaults"));
   }
-  if (sr.action == SimAction::kSetState) {
+  if (sr.action == SimAction::kClearFaults) {
+    // No fields: it clears every array fault.
+  } else if (sr.action == SimAction::kCorruptRead) {
+    auto lun = ReadUnsigned(req, "LUN", "", Width::kUlonglong, true);
+    if (!lun) return r.Fail(lun.error());
+    auto lba = ReadUnsigned(req, "FirstLBA", "", Width::kUlonglong, true);
+    if (!lba) return r.Fail(lba.error());
+    auto count = ReadUnsigned(req, "BlockCount", "", Width::kUlonglong, true);
+    if (!count) return r.Fail(count.error());
+    if (**count == 0) return r.Fail(InvalidParameter("BlockCount: 0; at least 1 block"));
+    // The range must be expressible (the backend checks it against the LU's
+    // size): its last LBA, FirstLBA + BlockCount - 1, must be a ULONGLONG.
+    if (**count - 1 > std::numeric_limits<std::uint64_t>::max() - **lba) {
+      return r.Fail(InvalidParameter("BlockCount: " + std::to_string(**count) + " blocks from " +
+                                     std::to_string(**lba) + " pass the last ULONGLONG LBA"));
+    }
+    sr.lun = **lun;
+    sr.first_lba = **lba;
+    sr.block_count = **count;
+  } else if (sr.action == SimAction::kSetState) {
     auto lun = ReadUnsigned(req, "LUN", "", Width::kUlonglong, true);
     if (!lun) return r.Fail(lun.error());
     auto tpg = ReadUnsigned(req, "TargetPortGroup_Identifier", "", Width::kUshort, true);

@@ -12,8 +12,9 @@
 //   MPIO_TIMERS_COUNTERS: a read without "Set"; {"Set": {fields}} writes.
 //   openmpio's own: ListDisks, Show ({"InstanceName"} optional), Why
 //   ({"InstanceName"}), SimControl ({"Action": "FailPort"|"HangPort"|
-//   "RestorePort"|"SetState", "TargetPort_Identifier", "LUN",
-//   "TargetPortGroup_Identifier", "State"}), SaveConfig ({"Path"} optional).
+//   "RestorePort"|"SetState"|"CorruptRead"|"ClearFaults",
+//   "TargetPort_Identifier", "LUN", "TargetPortGroup_Identifier", "State",
+//   "FirstLBA", "BlockCount"}), SaveConfig ({"Path"} optional).
 //   An optional "class" names the WMI class the method belongs to.
 //
 // Reply: {"Status": NTSTATUS as a number, "StatusName": "STATUS_...",

@@ -84,7 +84,27 @@ Expected<std::unique_ptr<Runtime>> Runtime::Start(const config::Config& config,
       }
     }
   }
+  if (Status s = rt->StartManagement(); !s.ok()) {
+    // The engine serves I/O either way; a socket in use (another engine) or
+    // an unwritable folder is reported, not fatal.
+    std::fprintf(stderr, "openmpio: management socket not served: %s\n", s.ToString().c_str());
+  }
   return rt;
+}
+
+Status Runtime::StartManagement() {
+  backend_ = std::make_unique<EngineBackend>(*control_, *engine_, config_, options_.config_path,
+                                             array_.get(), fabric_.get());
+  EngineBackend* backend = backend_.get();
+  const Status init = RunOnControl([backend](engine::Engine&) { return backend->Initialize(); });
+  if (!init.ok()) {
+    std::fprintf(stderr, "openmpio: configuration defaults: %s\n", init.ToString().c_str());
+  }
+  if (!options_.management || !config_.management.enabled) return OkStatus();
+  auto server = std::make_unique<mgmt::Server>(*backend_);
+  if (Status s = server->Start(config::SocketPath(config_.management)); !s.ok()) return s;
+  server_ = std::move(server);
+  return OkStatus();
 }
 
 Status Runtime::Build() {
@@ -140,6 +160,7 @@ void Runtime::WaitForDiscovery() {
 void Runtime::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (server_) server_->Stop();
   for (auto& r : reactors_) r->Stop();
   if (control_) {
     if (engine_) {
@@ -153,6 +174,8 @@ void Runtime::Stop() {
     }
     control_->Stop();
   }
+  server_.reset();
+  backend_.reset();
   fabric_.reset();
   array_.reset();
   reactors_.clear();

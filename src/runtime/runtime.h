@@ -13,11 +13,14 @@
 //    the control executor; Stop must not race with the others.
 //  - DiskHandle I/O may be issued from any thread (engine.h); the completion
 //    runs on a reactor thread and must not block.
-//  - Stop order (each step needs the previous one): the reactors stop first
+//  - Stop order (each step needs the previous one): the management server
+//    stops first (joined: no new management call reaches the backend), the
+//    reactors stop next
 //    (joined: nothing of a nexus runs any more, and tasks still queued are
 //    dropped), then the Engine is destroyed on the control thread (it destroys
 //    the nexuses: their executors are stopped, so nothing races), then the
-//    control thread stops, then the fabric and the array go. I/O still
+//    control thread stops, then the management backend, the fabric and the
+//    array go. I/O still
 //    outstanding at Stop never completes: front ends drain their own I/O
 //    first (the nbdkit plugin is unloaded only after every connection closed).
 //
@@ -42,7 +45,9 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "openmpio/expected.h"
+#include "mgmt/server.h"
 #include "openmpio/status.h"
+#include "runtime/mgmt_backend.h"
 #include "transport/sim/sim_fabric.h"
 
 namespace openmpio::runtime {
@@ -55,6 +60,13 @@ struct RuntimeOptions {
   // every disk's capacity known). Disks still not ready then are listed but
   // not ready (their I/O fails STATUS_DEVICE_NOT_READY).
   Duration discovery_timeout = std::chrono::seconds(20);
+  // Serve the management socket (config::SocketPath) when [management]
+  // enables it. Off: the backend still exists (management_backend()), no
+  // socket is opened — for tests and programs that do not want one.
+  bool management = true;
+  // The file the configuration came from: where SaveConfig writes when the
+  // request names no path. Empty: none (demo, or a Config built in code).
+  std::string config_path;
 };
 
 // [timers] and [defaults] of the configuration as the engine takes them.
@@ -117,11 +129,19 @@ class Runtime {
   // without [sim].
   [[nodiscard]] array::Array* sim_array() noexcept { return array_.get(); }
   [[nodiscard]] transport::sim::SimFabric* sim_fabric() noexcept { return fabric_.get(); }
+  // The management backend (mgmt_backend.h): a program may serve it itself
+  // or drive a mgmt::JsonApi with it. nullptr once stopped.
+  [[nodiscard]] EngineBackend* management_backend() noexcept { return backend_.get(); }
+  // The socket the management server listens on; empty when none is served.
+  [[nodiscard]] std::string management_socket() const {
+    return server_ ? server_->path() : std::string();
+  }
 
  private:
   Runtime(config::Config config, RuntimeOptions options);
   [[nodiscard]] Status Build();
   void WaitForDiscovery();
+  [[nodiscard]] Status StartManagement();
 
   config::Config config_;
   RuntimeOptions options_;
@@ -133,6 +153,10 @@ class Runtime {
   std::unique_ptr<array::Array> array_;
   std::unique_ptr<transport::sim::SimFabric> fabric_;
   std::unique_ptr<engine::Engine> engine_;  // created and destroyed on control_
+  // Used on control_ (backend) and on the server's thread (server); both go
+  // after control_ has stopped, the server first (it refers to the backend).
+  std::unique_ptr<EngineBackend> backend_;
+  std::unique_ptr<mgmt::Server> server_;
 };
 
 // ---- synchronous I/O -------------------------------------------------------------

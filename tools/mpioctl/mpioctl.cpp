@@ -541,6 +541,28 @@ int main(int argc, char** argv) {
                             as_json);
     };
   });
+  std::uint64_t first_lba = 0, block_count = 0;
+  auto* scr = sim->add_subcommand(
+      "corrupt-read", "every READ of the LU's blocks [lba, lba+count) returns them damaged");
+  scr->add_option("lun", lun)->required();
+  scr->add_option("lba", first_lba, "first logical block")->required();
+  scr->add_option("count", block_count, "blocks (at least 1)")->required();
+  scr->callback([&] {
+    action = [&](Client& c) {
+      return PrintSetResult(c.Call({{"method", "SimControl"},
+                                    {"Action", "CorruptRead"},
+                                    {"LUN", lun},
+                                    {"FirstLBA", first_lba},
+                                    {"BlockCount", block_count}}),
+                            as_json);
+    };
+  });
+  auto* scf = sim->add_subcommand("clear-faults", "remove every array fault (corrupt-read)");
+  scf->callback([&] {
+    action = [&](Client& c) {
+      return PrintSetResult(c.Call({{"method", "SimControl"}, {"Action", "ClearFaults"}}), as_json);
+    };
+  });
 
   // config save
   std::string config_path;

@@ -6,32 +6,22 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <vector>
 
+#include "nbd_harness.h"
 #include "openmpio/openmpio.h"
 
 namespace openmpio {
 namespace {
 
-constexpr const char* kLu0 = "naa.60a0b0cfd3763cbb0000000000000000";
+using nbdtest::kLu0;
 
-constexpr const char* kSmall = R"([management]
-enabled = false
-[sim]
-[[sim.port]]
-relative_target_port = 1
-target_port_group = 1
-[[sim.port]]
-relative_target_port = 2
-target_port_group = 2
-[[sim.lu]]
-lun = 0
-size = "8MiB"
-owner_group = 1
-[[disk]]
-designator = "naa.60a0b0cfd3763cbb0000000000000000"
-alias = "alpha"
-)";
+// Two ports, one per target port group; LU 0 (8 MiB, "alpha") owned by group 1.
+std::string SmallLibraryConfig() {
+  return "[management]\nenabled = false\n[sim]\n" + nbdtest::SimPort(1, 1) +
+         nbdtest::SimPort(2, 2) + nbdtest::SimLu(0, "8MiB", 1) + nbdtest::AlphaDisk();
+}
 
 TEST(Library, ConfigurationErrorsNameTheFileAndLine) {
   auto c = Configuration::Parse("[sim]\nbogus = 1\n", "x.toml");
@@ -41,7 +31,7 @@ TEST(Library, ConfigurationErrorsNameTheFileAndLine) {
 }
 
 TEST(Library, NamesIoAndManagementOnTheDemo) {
-  auto config = Configuration::Parse(kSmall, "small.toml");
+  auto config = Configuration::Parse(SmallLibraryConfig(), "small.toml");
   ASSERT_TRUE(config.has_value()) << config.error().ToString();
   auto engine = MultipathEngine::Create(*config);
   ASSERT_TRUE(engine.has_value()) << engine.error().ToString();

@@ -146,40 +146,26 @@ class Process {
   int exit_status_ = -1;
 };
 
-// Two target port groups of one port each; LU 0 (64 MiB, alias "alpha")
-// owned by group 1, LU 1 (32 MiB, no alias) by group 2.
+// Pieces of the test configs (config/config.h's TOML): one [[sim.port]] or
+// [[sim.lu]] table, and the [[disk]] that names LU 0 "alpha".
+inline std::string SimPort(unsigned relative_target_port, unsigned target_port_group) {
+  return "[[sim.port]]\nrelative_target_port = " + std::to_string(relative_target_port) +
+         "\ntarget_port_group = " + std::to_string(target_port_group) + "\n";
+}
+inline std::string SimLu(unsigned lun, const std::string& size, unsigned owner_group) {
+  return "[[sim.lu]]\nlun = " + std::to_string(lun) + "\nsize = \"" + size +
+         "\"\nowner_group = " + std::to_string(owner_group) + "\n";
+}
+inline std::string AlphaDisk() {
+  return "[[disk]]\ndesignator = \"" + kLu0 + "\"\nalias = \"alpha\"\n";
+}
+
+// Two target port groups: ports 1, 2 in group 1, port 3 in group 2; LU 0
+// (64 MiB, alias "alpha") owned by group 1, LU 1 (32 MiB, no alias) by group 2.
 inline std::string SmallConfig() {
-  return R"([management]
-enabled = false
-
-[timers]
-command_timeout = 5
-
-[sim]
-[[sim.port]]
-relative_target_port = 1
-target_port_group = 1
-[[sim.port]]
-relative_target_port = 2
-target_port_group = 1
-[[sim.port]]
-relative_target_port = 3
-target_port_group = 2
-
-[[sim.lu]]
-lun = 0
-size = "64MiB"
-owner_group = 1
-
-[[sim.lu]]
-lun = 1
-size = "32MiB"
-owner_group = 2
-
-[[disk]]
-designator = "naa.60a0b0cfd3763cbb0000000000000000"
-alias = "alpha"
-)";
+  return "[management]\nenabled = false\n\n[timers]\ncommand_timeout = 5\n\n[sim]\n" +
+         SimPort(1, 1) + SimPort(2, 1) + SimPort(3, 2) + "\n" + SimLu(0, "64MiB", 1) + "\n" +
+         SimLu(1, "32MiB", 2) + "\n" + AlphaDisk();
 }
 
 // nbdkit with our plugin on DIR/sock (foreground child, --exit-with-parent).

@@ -6,33 +6,16 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+// Counts every allocation of this test program (unit_dsm); this is the one
+// file of the program that includes it.
+#include "alloc_counter.h"
 #include "dsm_fixture.h"
-
-// Counts every allocation of this test program, so a test can prove a region
-// of code allocates nothing. gcc's -Wmismatched-new-delete sees the inlined
-// malloc/free pair of the replacement and warns falsely at -O2.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace openmpio::dsm {
 namespace {
 
 using namespace testing;  // NOLINT
+using openmpio::testing::g_allocations;
 
 const LoadBalancePolicy kAll[] = {
     LoadBalancePolicy::kFailOverOnly,    LoadBalancePolicy::kRoundRobin,

@@ -624,6 +624,63 @@ TEST_F(JsonApiTest, SimControlActionsAndChecks) {
             kNotSupported);
 }
 
+// CorruptRead carries (LUN, FirstLBA, BlockCount) to the backend unchanged,
+// ULONGLONGs as numbers or "0x" strings like every other ULONGLONG field;
+// ClearFaults has no fields. A bad field is refused before the backend is
+// asked, with a message that names the field.
+TEST_F(JsonApiTest, SimControlCorruptReadAndClearFaults) {
+  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"CorruptRead","LUN":0,
+                            "FirstLBA":32768,"BlockCount":256})")),
+            kSuccess);
+  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"CorruptRead","LUN":"0x1",
+                            "FirstLBA":"0xFFFFFFFFFFFFFFFF","BlockCount":1})")),
+            kSuccess);
+  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"ClearFaults"})")), kSuccess);
+  ASSERT_EQ(backend.fake_sim.requests.size(), 3U);
+  EXPECT_EQ(backend.fake_sim.requests[0].action, SimAction::kCorruptRead);
+  EXPECT_EQ(backend.fake_sim.requests[0].lun, 0U);
+  EXPECT_EQ(backend.fake_sim.requests[0].first_lba, 32768U);
+  EXPECT_EQ(backend.fake_sim.requests[0].block_count, 256U);
+  EXPECT_EQ(backend.fake_sim.requests[1].action, SimAction::kCorruptRead);
+  EXPECT_EQ(backend.fake_sim.requests[1].lun, 1U);
+  EXPECT_EQ(backend.fake_sim.requests[1].first_lba, 0xFFFFFFFFFFFFFFFFULL);
+  EXPECT_EQ(backend.fake_sim.requests[1].block_count, 1U);
+  EXPECT_EQ(backend.fake_sim.requests[2].action, SimAction::kClearFaults);
+
+  struct Bad {
+    const char* request;
+    const char* field;  // the message starts with it
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {R"({"method":"SimControl","Action":"CorruptRead","FirstLBA":0,"BlockCount":1})", "LUN"},
+           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"BlockCount":1})", "FirstLBA"},
+           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0})", "BlockCount"},
+           {R"({"method":"SimControl","Action":"CorruptRead","LUN":-1,"FirstLBA":0,"BlockCount":1})",
+            "LUN"},
+           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":1.5,"BlockCount":1})",
+            "FirstLBA"},
+           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":"12x","BlockCount":1})",
+            "FirstLBA"},
+           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0,"BlockCount":0})",
+            "BlockCount"},
+           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0,"BlockCount":true})",
+            "BlockCount"},
+           // 2^64 - 1 + 2 wraps: the range has no end.
+           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,
+                "FirstLBA":"0xFFFFFFFFFFFFFFFF","BlockCount":2})",
+            "BlockCount"},
+           {R"({"method":"SimControl","Action":"CorruptReads","LUN":0,"FirstLBA":0,"BlockCount":1})",
+            "Action"}}) {
+    const json r = Call(std::string(bad.request));
+    EXPECT_EQ(StatusOf(r), kInvalid) << bad.request;
+    EXPECT_EQ(r["Message"].get<std::string>().rfind(std::string(bad.field) + ":", 0), 0U)
+        << bad.request << " -> " << r.dump();
+  }
+  EXPECT_EQ(backend.fake_sim.requests.size(), 3U);
+  backend.has_sim = false;
+  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"ClearFaults"})")), kNotSupported);
+}
+
 // A deeply nested value where a scalar belongs must not be serialized back
 // into the error message: that recursion overflowed the stack (the fuzzer's
 // finding). 200,000 levels is a 400 KB line, under the 1 MiB limit.

@@ -184,6 +184,23 @@ TEST_F(MpioctlTest, StatsWhySimAndConfigSave) {
   EXPECT_EQ(backend.fake_sim.requests[0].action, SimAction::kFailPort);
   EXPECT_EQ(backend.fake_sim.requests[1].state, scsi::AsymmetricAccessState::kStandby);
   EXPECT_EQ(Mpioctl("sim set-state 0 2 ZZ").exit_code, 1);
+  // corrupt-read LUN LBA COUNT and clear-faults: the fields as given.
+  EXPECT_EQ(Mpioctl("sim corrupt-read 1 32768 256").exit_code, 0);
+  EXPECT_EQ(Mpioctl("sim clear-faults").exit_code, 0);
+  ASSERT_EQ(backend.fake_sim.requests.size(), 4U);
+  EXPECT_EQ(backend.fake_sim.requests[2].action, SimAction::kCorruptRead);
+  EXPECT_EQ(backend.fake_sim.requests[2].lun, 1U);
+  EXPECT_EQ(backend.fake_sim.requests[2].first_lba, 32768U);
+  EXPECT_EQ(backend.fake_sim.requests[2].block_count, 256U);
+  EXPECT_EQ(backend.fake_sim.requests[3].action, SimAction::kClearFaults);
+  // The engine refuses 0 blocks (exit 1, the Status printed); a missing
+  // argument is a usage error (exit 2) and sends nothing.
+  const RunResult zero = Mpioctl("sim corrupt-read 0 0 0");
+  EXPECT_EQ(zero.exit_code, 1);
+  EXPECT_EQ(zero.out.rfind("STATUS_INVALID_PARAMETER (0xC000000D)", 0), 0U) << zero.out;
+  EXPECT_NE(zero.out.find("BlockCount"), std::string::npos) << zero.out;
+  EXPECT_EQ(Mpioctl("sim corrupt-read 0 32768").exit_code, 2);
+  EXPECT_EQ(backend.fake_sim.requests.size(), 4U);
   EXPECT_EQ(Mpioctl("config save --path /tmp/saved.toml").exit_code, 0);
   EXPECT_EQ(backend.saved_path, "/tmp/saved.toml");
 }

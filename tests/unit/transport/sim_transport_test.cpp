@@ -7,42 +7,23 @@
 #include <rapidcheck/gtest.h>
 
 #include <array>
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <future>
-#include <new>
 #include <optional>
 #include <vector>
 
+// Counts every allocation of this test program (unit_transport); this is the
+// one file of the program that includes it.
+#include "alloc_counter.h"
 #include "array/device_server.h"
 #include "common/thread_executor.h"
 #include "sim_helpers.h"
-
-// Counts every allocation of this test program (as tests/unit/dsm/
-// snapshot_test.cpp does), so a test can prove a region allocates nothing.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace openmpio::transport::sim {
 namespace {
 
 using namespace testing;  // NOLINT
+using openmpio::testing::g_allocations;
 using array::ItNexusId;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
@@ -327,6 +308,13 @@ TEST_F(SimTest, SubmitAndTheWholeRoundTripAllocateNothingInTheSteadyState) {
   EXPECT_EQ(after_submit - before, 0) << "Submit allocated";
   EXPECT_EQ(after_all - before, 0) << "a round trip allocated";
   EXPECT_EQ(rec_.count(), 1016U);
+}
+
+TEST(SimAllocations, AllocationCounterWorks) {  // the test above could fail
+  const long before = g_allocations.load();
+  auto* p = new int(3);
+  EXPECT_EQ(g_allocations.load(), before + 1);
+  delete p;
 }
 
 // ---- timing in virtual time -------------------------------------------------------

@@ -1,0 +1,387 @@
+// EngineBackend (mgmt_backend.h): every method posts to the control executor.
+#include "runtime/mgmt_backend.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "dsm/lb_management.h"
+#include "engine/mgmt_access.h"
+#include "runtime/runtime.h"
+
+namespace openmpio::runtime {
+namespace {
+
+std::string TrimRight(std::string s) {
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// A PreferredPath of the global classes as the file keeps it: 0 and
+// kNoPreferredPath are "none" (the file's path ids are non-zero).
+std::optional<dsm::DsmPathId> StoredPreferred(dsm::DsmPathId id) {
+  if (id == 0 || id == dsm::kNoPreferredPath) return std::nullopt;
+  return id;
+}
+
+bool HasPort(const config::SimConfig& sim, std::uint16_t rtp) {
+  return std::any_of(sim.ports.begin(), sim.ports.end(),
+                     [rtp](const config::SimPortConfig& p) { return p.relative_target_port == rtp; });
+}
+
+}  // namespace
+
+// ---- SimControlImpl ----------------------------------------------------------------
+
+void SimControlImpl::Execute(const mgmt::SimRequest& request, mgmt::StatusCallback done) {
+  control_.Post([this, request, done = std::move(done)]() { done(Run(request)); });
+}
+
+Status SimControlImpl::Run(const mgmt::SimRequest& r) {
+  if (r.action == mgmt::SimAction::kFailPort || r.action == mgmt::SimAction::kHangPort ||
+      r.action == mgmt::SimAction::kRestorePort) {
+    if (!HasPort(sim_, r.relative_target_port)) {
+      return InvalidParameter("the embedded array has no target port " +
+                              std::to_string(r.relative_target_port));
+    }
+  }
+  switch (r.action) {
+    case mgmt::SimAction::kFailPort:
+      // "drops its connections and refuses new ones": refuse first, so the
+      // engine's immediate reconnect after the drop is refused too.
+      fabric_.RefuseReconnect(r.relative_target_port, true);
+      fabric_.Drop(r.relative_target_port);
+      return OkStatus();
+    case mgmt::SimAction::kHangPort:
+      fabric_.Hang(r.relative_target_port);
+      return OkStatus();
+    case mgmt::SimAction::kRestorePort:
+      fabric_.Restore(r.relative_target_port);
+      return OkStatus();
+    case mgmt::SimAction::kSetState: {
+      const bool lu = std::any_of(sim_.lus.begin(), sim_.lus.end(),
+                                  [&](const config::SimLuConfig& l) { return l.lun == r.lun; });
+      if (!lu) return InvalidParameter("the embedded array has no LUN " + std::to_string(r.lun));
+      const bool group = std::any_of(
+          sim_.ports.begin(), sim_.ports.end(),
+          [&](const config::SimPortConfig& p) { return p.target_port_group == r.target_port_group; });
+      if (!group) {
+        return InvalidParameter("the embedded array has no target port group " +
+                                std::to_string(r.target_port_group));
+      }
+      // As the array itself would change it (the demo): through
+      // Transitioning for the implicit transition time, with unit attentions.
+      return array_.SetAccessState(r.lun, r.target_port_group, r.state, control_.Now(),
+                                   /*implicit_transition=*/true);
+    }
+    case mgmt::SimAction::kCorruptRead: {
+      const auto lu = std::find_if(sim_.lus.begin(), sim_.lus.end(),
+                                   [&](const config::SimLuConfig& l) { return l.lun == r.lun; });
+      if (lu == sim_.lus.end()) {
+        return InvalidParameter("the embedded array has no LUN " + std::to_string(r.lun));
+      }
+      // The array clips a range past the end silently; a caller asking for
+      // blocks the LU does not have has made a mistake, so say so.
+      const std::uint64_t blocks = lu->block_size == 0 ? 0 : lu->size_bytes / lu->block_size;
+      if (r.block_count == 0 || r.first_lba >= blocks || r.block_count > blocks - r.first_lba) {
+        return InvalidParameter("corrupt-on-read of " + std::to_string(r.block_count) +
+                                " blocks at LBA " + std::to_string(r.first_lba) + ": LUN " +
+                                std::to_string(r.lun) + " has blocks 0.." +
+                                std::to_string(blocks == 0 ? 0 : blocks - 1));
+      }
+      array::FaultSpec fault;
+      fault.scope = array::FaultScope::kLogicalUnit;
+      fault.lun = r.lun;
+      fault.kind = array::FaultKind::kCorruptRead;
+      fault.first_lba = r.first_lba;
+      fault.block_count = r.block_count;
+      fault.count = 0;  // every read until cleared
+      fault.probability = 1.0;
+      auto id = array_.InjectFault(fault, control_.Now());
+      if (!id) return std::move(id).error();
+      return OkStatus();
+    }
+    case mgmt::SimAction::kClearFaults:
+      array_.ClearFaults();
+      return OkStatus();
+  }
+  return InvalidParameter("unknown SimControl action");
+}
+
+// ---- EngineBackend -----------------------------------------------------------------
+
+EngineBackend::EngineBackend(Executor& control, engine::Engine& engine, config::Config config,
+                             std::string config_path, array::Array* array,
+                             transport::sim::SimFabric* fabric)
+    : control_(control),
+      engine_(engine),
+      options_(config::ToDsmOptions(config)),
+      config_path_(std::move(config_path)),
+      config_(std::move(config)) {
+  if (array != nullptr && fabric != nullptr && config_.sim) {
+    sim_ = std::make_unique<SimControlImpl>(control, *array, *fabric, *config_.sim);
+  }
+}
+
+Status EngineBackend::Initialize() {
+  Status warning;
+  const config::DefaultsConfig& d = config_.defaults;
+  if (d.load_balance_policy != dsm::LoadBalancePolicy::kNone) {
+    Status s = defaults_.SetMsdsmDefault(static_cast<std::uint32_t>(d.load_balance_policy),
+                                         d.preferred_path.value_or(0), options_);
+    if (!s.ok()) warning = s;
+  }
+  for (const config::TargetDefaultConfig& t : config_.target_defaults) {
+    Status s = defaults_.SetTargetDefault(config::HardwareId(t),
+                                          static_cast<std::uint32_t>(t.policy),
+                                          t.preferred_path.value_or(0), options_);
+    if (!s.ok()) warning = s;
+  }
+  const config::TimersConfig& t = config_.timers;
+  dsm::MpioTimers timers;
+  timers.path_verify_enabled = t.path_verify_enabled ? 1 : 0;
+  timers.path_verification_period = t.path_verification_period;
+  timers.pdo_remove_period = t.pdo_remove_period;
+  timers.retry_count = t.retry_count;
+  timers.retry_interval = t.retry_interval;
+  if (Status s = defaults_.SetTimers(timers); !s.ok()) warning = s;
+  engine::ApplyDefaults(engine_, defaults_);
+
+  // [[disk]] path settings (weights, requested states); the policies
+  // themselves were applied by Runtime::Start.
+  for (const config::DiskConfig& dc : config_.disks) {
+    if (dc.paths.empty() || dc.designator.empty()) continue;
+    const auto index = IndexOf(dc.designator);
+    if (!index) continue;
+    std::vector<engine::PathSettingValue> values;
+    for (const auto& [id, ps] : dc.paths) {
+      values.push_back(engine::PathSettingValue{id, ps.weight, ps.requested_state});
+    }
+    if (Status s = engine::ApplyPathSettings(engine_, *index, values); !s.ok()) warning = s;
+  }
+  // Generations start at 1 for every disk present now.
+  for (std::size_t i = 0; i < engine::DiskCount(engine_); ++i) {
+    if (auto c = engine::CopyDisk(engine_, i)) GenerationOf(c->designator, c->fingerprint);
+  }
+  return warning;
+}
+
+std::optional<std::size_t> EngineBackend::IndexOf(const std::string& designator) const {
+  for (const engine::DiskInfo& d : engine_.Disks()) {
+    if (d.name == designator) return d.index;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t EngineBackend::GenerationOf(const std::string& designator,
+                                          std::uint64_t fingerprint) {
+  DiskState& s = disks_[designator];
+  if (s.generation == 0 || s.fingerprint != fingerprint) {
+    s.fingerprint = fingerprint;
+    ++s.generation;
+  }
+  return s.generation;
+}
+
+Expected<mgmt::DiskSnapshot> EngineBackend::Snapshot(std::size_t index) {
+  auto copy = engine::CopyDisk(engine_, index);
+  if (!copy) return MakeUnexpected(copy.error());
+  mgmt::DiskSnapshot s;
+  s.name.designator = copy->designator;
+  const std::string alias = DiskName(config_, copy->designator);
+  if (alias != copy->designator) s.name.alias = alias;
+  s.hardware_id = engine::HardwareId(copy->vendor, copy->product);
+  s.selection = std::move(copy->selection);
+  s.generation = GenerationOf(copy->designator, copy->fingerprint);
+  const DiskState& state = disks_[copy->designator];
+  // MSDSM_DEVICEPATH_PERF: the engine counts commands per path, not reads,
+  // writes or bytes (engine/mgmt_access.h PerfOf). Until it does, NumberReads
+  // carries every command sent on the path (reads and writes alike) and the
+  // other fields stay 0.
+  for (const engine::PathCounters& c : engine::PerfOf(engine_, index)) {
+    mgmt::PathPerf p;
+    p.path_id = c.id;
+    const auto base = state.counter_base.find(c.id);
+    const std::uint64_t from = base == state.counter_base.end() ? 0 : base->second;
+    const std::uint64_t n = c.commands >= from ? c.commands - from : 0;
+    p.number_reads = n > 0xFFFFFFFFULL ? 0xFFFFFFFFU : static_cast<std::uint32_t>(n);
+    s.perf.push_back(p);
+  }
+  s.disk = std::move(copy->disk);
+  return s;
+}
+
+void EngineBackend::ListDisks(std::function<void(std::vector<mgmt::DiskName>)> done) {
+  control_.Post([this, done = std::move(done)]() {
+    std::vector<mgmt::DiskName> names;
+    for (const engine::DiskInfo& d : engine_.Disks()) {
+      mgmt::DiskName n;
+      n.designator = d.name;
+      const std::string alias = DiskName(config_, d.name);
+      if (alias != d.name) n.alias = alias;
+      names.push_back(std::move(n));
+    }
+    done(std::move(names));
+  });
+}
+
+void EngineBackend::ReadDisk(const std::string& designator, bool refresh_alua,
+                             std::function<void(Expected<mgmt::DiskSnapshot>)> done) {
+  control_.Post([this, designator, refresh_alua, done = std::move(done)]() {
+    const auto index = IndexOf(designator);
+    if (!index) {
+      done(MakeUnexpected(Status(NtStatus::kNoSuchDevice, "no disk " + designator)));
+      return;
+    }
+    bool refresh = false;
+    if (refresh_alua) {
+      auto copy = engine::CopyDisk(engine_, *index);
+      refresh = copy && dsm::QueryNeedsAluaRefresh(copy->disk);
+    }
+    if (!refresh) {
+      done(Snapshot(*index));
+      return;
+    }
+    // The engine's coalesced RTPG, then the copy, filled either way; a
+    // failed RTPG is reported in `refresh` (spec §4 "Query").
+    const std::size_t i = *index;
+    engine::RefreshAlua(engine_, i, [this, i, done](Status refreshed) {
+      auto s = Snapshot(i);
+      if (s) s->refresh = std::move(refreshed);
+      done(std::move(s));
+    });
+  });
+}
+
+void EngineBackend::ExecuteSetPolicy(const std::string& designator, std::uint64_t generation,
+                                     dsm::SetPolicyPlan plan, mgmt::StatusCallback done) {
+  control_.Post([this, designator, generation, plan = std::move(plan),
+                 done = std::move(done)]() mutable {
+    const auto index = IndexOf(designator);
+    if (!index) {
+      done(Status(NtStatus::kNoSuchDevice, "no disk " + designator));
+      return;
+    }
+    auto copy = engine::CopyDisk(engine_, *index);
+    if (!copy) {
+      done(copy.error());
+      return;
+    }
+    if (GenerationOf(designator, copy->fingerprint) != generation) {
+      // The checks ran on a state that is gone (a path failed, a group
+      // changed, another set won): the caller reads again and re-checks.
+      done(InvalidParameter("disk " + designator +
+                            " changed since it was read (generation " +
+                            std::to_string(generation) + "); read it again"));
+      return;
+    }
+    // Step 14 included; done on the control executor, maybe after the
+    // STPG and RTPG. A failure commits nothing.
+    engine::ExecutePlan(engine_, *index, std::move(plan), defaults_, std::move(done));
+  });
+}
+
+void EngineBackend::ReadDefaults(std::function<void(dsm::PolicyDefaults)> done) {
+  control_.Post([this, done = std::move(done)]() { done(defaults_); });
+}
+
+void EngineBackend::UpdateDefaults(DefaultsEdit edit, mgmt::StatusCallback done) {
+  control_.Post([this, edit = std::move(edit), done = std::move(done)]() {
+    Status s = edit(defaults_, options_);
+    // A refused edit changed nothing, but a partial one (MSDSM_TARGETS: bad
+    // entries skipped, the others applied) did: re-applying is idempotent.
+    engine::ApplyDefaults(engine_, defaults_);
+    engine::ApplyTimers(engine_, defaults_.timers());
+    done(std::move(s));
+  });
+}
+
+void EngineBackend::ClearCounters(const std::string& designator, mgmt::StatusCallback done) {
+  control_.Post([this, designator, done = std::move(done)]() {
+    const auto index = IndexOf(designator);
+    if (!index) {
+      done(Status(NtStatus::kNoSuchDevice, "no disk " + designator));
+      return;
+    }
+    // A baseline, not a reset of the engine's own counters (they feed its
+    // reports, DiskInfo::paths).
+    DiskState& state = disks_[designator];
+    for (const engine::PathCounters& c : engine::PerfOf(engine_, *index)) {
+      state.counter_base[c.id] = c.commands;
+    }
+    done(OkStatus());
+  });
+}
+
+config::Config EngineBackend::RunningConfig() {
+  config::Config c = config_;
+  if (auto m = defaults_.MsdsmDefault()) {
+    c.defaults.load_balance_policy = m->policy;
+    c.defaults.preferred_path = StoredPreferred(m->preferred_path);
+  } else {
+    c.defaults.load_balance_policy = dsm::LoadBalancePolicy::kNone;
+    c.defaults.preferred_path.reset();
+  }
+  c.target_defaults.clear();
+  for (const dsm::TargetDefaultPolicy& t : defaults_.target_defaults()) {
+    config::TargetDefaultConfig tc;
+    tc.vendor = TrimRight(t.hardware_id.substr(0, config::kMaxVendorChars));
+    tc.product = TrimRight(t.hardware_id.size() > config::kMaxVendorChars
+                               ? t.hardware_id.substr(config::kMaxVendorChars)
+                               : std::string());
+    tc.policy = t.policy.policy;
+    tc.preferred_path = StoredPreferred(t.policy.preferred_path);
+    c.target_defaults.push_back(std::move(tc));
+  }
+  const dsm::MpioTimers& t = defaults_.timers();
+  c.timers.path_verify_enabled = t.path_verify_enabled != 0;
+  c.timers.path_verification_period = t.path_verification_period;
+  c.timers.pdo_remove_period = t.pdo_remove_period;
+  c.timers.retry_count = t.retry_count;
+  c.timers.retry_interval = t.retry_interval;
+
+  for (std::size_t i = 0; i < engine::DiskCount(engine_); ++i) {
+    auto copy = engine::CopyDisk(engine_, i);
+    if (!copy) continue;
+    const dsm::Disk& disk = copy->disk;
+    auto it = std::find_if(c.disks.begin(), c.disks.end(), [&](const config::DiskConfig& dc) {
+      return dc.designator == copy->designator;
+    });
+    config::DiskConfig fresh;
+    config::DiskConfig& dc = it != c.disks.end() ? *it : fresh;
+    dc.designator = copy->designator;
+    dc.policy = disk.settings.explicit_policy ? disk.settings.policy
+                                              : dsm::LoadBalancePolicy::kNone;
+    // A preferred path without an explicit policy is a default's: not saved.
+    dc.preferred_path = disk.settings.explicit_policy
+                            ? StoredPreferred(disk.settings.preferred_path)
+                            : std::nullopt;
+    dc.paths.clear();
+    for (const dsm::Path& p : disk.paths) {
+      config::PathSetting ps;
+      if (p.weight != 0) ps.weight = p.weight;
+      ps.requested_state = p.requested_state;
+      if (ps.weight || ps.requested_state) dc.paths[p.id()] = ps;
+    }
+    if (&dc == &fresh && (dc.policy != dsm::LoadBalancePolicy::kNone || dc.preferred_path ||
+                          !dc.paths.empty())) {
+      c.disks.push_back(std::move(fresh));
+    }
+  }
+  return c;
+}
+
+void EngineBackend::SaveConfig(std::optional<std::string> path, mgmt::StatusCallback done) {
+  control_.Post([this, path = std::move(path), done = std::move(done)]() {
+    const std::string target = path.value_or(config_path_);
+    if (target.empty()) {
+      done(InvalidParameter(
+          "the engine runs without a configuration file (demo or library): give a Path"));
+      return;
+    }
+    // A small file written on the control thread (fsync included): a
+    // management call, rare, and the data path does not run here.
+    done(config::SaveConfig(target, RunningConfig()));
+  });
+}
+
+}  // namespace openmpio::runtime
