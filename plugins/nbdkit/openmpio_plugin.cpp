@@ -48,6 +48,9 @@ struct Export {
   std::uint64_t size = 0;
   std::uint32_t block_size = 512;
   std::uint64_t max_transfer_bytes = 0;
+  std::uint32_t preferred_bytes = 512;  // physical block, or the optimal transfer
+  bool can_trim = false;                // LBPME and LBPU (UNMAP)
+  bool can_unmap_zero = false;          // LBPME and LBPWS (WRITE SAME with UNMAP)
   // Serializes read-modify-write of partial blocks (clients that ignore the
   // advertised minimum block size); aligned requests never take it.
   std::unique_ptr<std::mutex> rmw = std::make_unique<std::mutex>();
@@ -135,6 +138,16 @@ int AfterFork() {
     e.size = d.blocks * d.block_size;
     e.block_size = d.block_size;
     e.max_transfer_bytes = std::uint64_t{d.max_transfer_blocks} * d.block_size;
+    // Preferred: the physical block (READ CAPACITY(16) exponent), raised to
+    // the optimal transfer length (VPD 0xB0) when the LU reports one that
+    // fits nbdkit's 32 MiB limit on preferred sizes.
+    const std::uint64_t physical = std::uint64_t{d.block_size} << (d.physical_block_exponent & 15);
+    const std::uint64_t optimal = std::uint64_t{d.optimal_transfer_blocks} * d.block_size;
+    std::uint64_t preferred = std::max<std::uint64_t>({physical, 512, d.block_size});
+    if (optimal > preferred && optimal <= (32U << 20) && optimal % preferred == 0) preferred = optimal;
+    e.preferred_bytes = static_cast<std::uint32_t>(preferred);
+    e.can_trim = d.lbpme && d.lbpu;
+    e.can_unmap_zero = d.lbpme && d.lbpws;
     e.description = d.vendor + " " + d.product + " " + d.name + " (" +
                     std::to_string(d.paths.size()) + " paths)";
     nbdkit_debug("openmpio: export %s: %s, %llu bytes", e.name.c_str(), e.description.c_str(),
@@ -190,13 +203,12 @@ const char* ExportDescription(void* handle) { return Of(handle).description.c_st
 int64_t GetSize(void* handle) { return static_cast<int64_t>(Of(handle).size); }
 
 // minimum: the logical block size (smaller requests need read-modify-write);
-// preferred: the logical block too — the engine does not report the
-// physical block exponent or optimal transfer length yet; maximum: the LU's
-// maximum transfer length (VPD 0xB0), which the engine would split anyway.
+// preferred: the physical block or the optimal transfer length; maximum: the
+// LU's maximum transfer length (VPD 0xB0), which the engine would split anyway.
 int BlockSize(void* handle, uint32_t* minimum, uint32_t* preferred, uint32_t* maximum) {
   const Export& e = Of(handle);
   *minimum = e.block_size;
-  *preferred = std::max<std::uint32_t>(e.block_size, 512);
+  *preferred = e.preferred_bytes;
   std::uint64_t max = e.max_transfer_bytes;
   if (max == 0 || max > 0xFFFFFFFFULL) {
     *maximum = 0xFFFFFFFFU;
@@ -209,13 +221,13 @@ int BlockSize(void* handle, uint32_t* minimum, uint32_t* preferred, uint32_t* ma
 int CanWrite(void*) { return 1; }
 int CanFlush(void*) { return 1; }
 int IsRotational(void*) { return 0; }
-// FUA: DiskHandle::Write has no FUA bit yet, so nbdkit emulates it with a
-// flush (SYNCHRONIZE CACHE) after the write: correct, one extra command.
-int CanFua(void*) { return NBDKIT_FUA_EMULATE; }
-// The engine sends UNMAP / WRITE SAME; an LU without them answers ILLEGAL
-// REQUEST, which the table maps to ENOTSUP (the engine does not report
-// LBPME / LBPU / LBPWS to us yet).
-int CanTrim(void*) { return 1; }
+// FUA: the engine sets FUA in WRITE(16) where the LU reports DPOFUA, and
+// otherwise writes then synchronizes the cache itself — native either way.
+int CanFua(void*) { return NBDKIT_FUA_NATIVE; }
+// Trim only where the LU provisions thinly and accepts UNMAP (LBPME, LBPU).
+int CanTrim(void* handle) { return Of(handle).can_trim ? 1 : 0; }
+// WRITE SAME(16) zeroes on any direct-access LU; MAY_TRIM is honoured only
+// where WRITE SAME may unmap (LBPWS).
 int CanZero(void*) { return 1; }
 // WRITE SAME is executed by the target: we never fall back to writing zero
 // buffers over the paths, so a fast zero is never slower than the target.
@@ -262,14 +274,16 @@ Status ReadModifyWrite(Export& e, std::uint64_t offset, const std::byte* data, s
   return rt::SyncWrite(e.handle, first, block);
 }
 
-int Pwrite(void* handle, const void* buf, uint32_t count, uint64_t offset, uint32_t /*flags*/) {
+int Pwrite(void* handle, const void* buf, uint32_t count, uint64_t offset, uint32_t flags) {
   Export& e = Of(handle);
   const auto* in = static_cast<const std::byte*>(buf);
+  const bool fua = (flags & NBDKIT_FLAG_FUA) != 0;
   if (offset % e.block_size == 0 && count % e.block_size == 0) {
-    Status s = rt::SyncWrite(e.handle, offset, std::span<const std::byte>(in, count));
+    Status s = rt::SyncWrite(e.handle, offset, std::span<const std::byte>(in, count), fua);
     return s.ok() ? 0 : Fail(s, "write");
   }
   Status s = ReadModifyWrite(e, offset, in, count);
+  if (s.ok() && fua) s = rt::SyncFlush(e.handle);
   return s.ok() ? 0 : Fail(s, "write");
 }
 
@@ -279,39 +293,48 @@ int Flush(void* handle, uint32_t /*flags*/) {
 }
 
 // Trim is advisory (NBD protocol): only the whole blocks inside the range.
-int Trim(void* handle, uint32_t count, uint64_t offset, uint32_t /*flags*/) {
+// With FUA advertised as native, nbdkit passes NBDKIT_FLAG_FUA to trim and
+// zero too: they finish with a cache flush then.
+int FlushIfFua(Export& e, uint32_t flags, const char* what) {
+  if ((flags & NBDKIT_FLAG_FUA) == 0) return 0;
+  Status s = rt::SyncFlush(e.handle);
+  return s.ok() ? 0 : Fail(s, what);
+}
+
+int Trim(void* handle, uint32_t count, uint64_t offset, uint32_t flags) {
   Export& e = Of(handle);
   const std::uint64_t bs = e.block_size;
   const std::uint64_t first = (offset + bs - 1) / bs * bs;
   const std::uint64_t end = (offset + count) / bs * bs;
-  if (end <= first) return 0;
+  if (end <= first) return FlushIfFua(e, flags, "trim");
   Status s = rt::SyncUnmap(e.handle, first, end - first);
-  return s.ok() ? 0 : Fail(s, "trim");
+  return s.ok() ? FlushIfFua(e, flags, "trim") : Fail(s, "trim");
 }
 
-// Whole blocks by WRITE SAME; partial edge blocks by read-modify-write.
-// MAY_TRIM is not used: the engine's WRITE SAME does not set UNMAP.
-int Zero(void* handle, uint32_t count, uint64_t offset, uint32_t /*flags*/) {
+// Whole blocks by WRITE SAME (with UNMAP when the client allows it and the
+// LU supports it); partial edge blocks by read-modify-write.
+int Zero(void* handle, uint32_t count, uint64_t offset, uint32_t flags) {
   Export& e = Of(handle);
+  const bool may_unmap = (flags & NBDKIT_FLAG_MAY_TRIM) != 0 && e.can_unmap_zero;
   const std::uint64_t bs = e.block_size;
   const std::uint64_t stop = offset + count;
   std::uint64_t first = (offset + bs - 1) / bs * bs;
   std::uint64_t end = stop / bs * bs;
   if (end <= first) {  // inside one block, or two partial blocks
     Status s = ReadModifyWrite(e, offset, nullptr, count);
-    return s.ok() ? 0 : Fail(s, "zero");
+    return s.ok() ? FlushIfFua(e, flags, "zero") : Fail(s, "zero");
   }
   if (offset < first) {
     Status s = ReadModifyWrite(e, offset, nullptr, first - offset);
     if (!s.ok()) return Fail(s, "zero");
   }
-  Status s = rt::SyncWriteZeroes(e.handle, first, end - first);
+  Status s = rt::SyncWriteZeroes(e.handle, first, end - first, may_unmap);
   if (!s.ok()) return Fail(s, "zero");
   if (end < stop) {
     s = ReadModifyWrite(e, end, nullptr, stop - end);
     if (!s.ok()) return Fail(s, "zero");
   }
-  return 0;
+  return FlushIfFua(e, flags, "zero");
 }
 
 void DumpPlugin() {

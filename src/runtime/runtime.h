@@ -165,13 +165,17 @@ class Runtime {
 // reactor or the control thread (the completion would have to run there).
 [[nodiscard]] Status SyncRead(const engine::DiskHandle& disk, std::uint64_t offset,
                               std::span<std::byte> buffer);
+// fua: forced unit access (WRITE(16) FUA where the LU has DPOFUA, else the
+// engine writes then synchronizes the cache).
 [[nodiscard]] Status SyncWrite(const engine::DiskHandle& disk, std::uint64_t offset,
-                               std::span<const std::byte> data);
+                               std::span<const std::byte> data, bool fua = false);
 [[nodiscard]] Status SyncFlush(const engine::DiskHandle& disk);
 [[nodiscard]] Status SyncUnmap(const engine::DiskHandle& disk, std::uint64_t offset,
                                std::uint64_t length);
+// may_unmap: the LU may deallocate the zeroed blocks (WRITE SAME(16) UNMAP
+// where the LU reports LBPWS).
 [[nodiscard]] Status SyncWriteZeroes(const engine::DiskHandle& disk, std::uint64_t offset,
-                                     std::uint64_t length);
+                                     std::uint64_t length, bool may_unmap = false);
 
 // ---- errno at the edge -------------------------------------------------------------
 // The one table from an I/O Status to an errno that NBD can carry (the NBD

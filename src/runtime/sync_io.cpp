@@ -44,8 +44,9 @@ Status SyncRead(const engine::DiskHandle& disk, std::uint64_t offset, std::span<
 }
 
 Status SyncWrite(const engine::DiskHandle& disk, std::uint64_t offset,
-                 std::span<const std::byte> data) {
-  return Wait(disk, [&](engine::IoCallback cb) { disk.Write(offset, data, std::move(cb)); });
+                 std::span<const std::byte> data, bool fua) {
+  return Wait(disk,
+              [&](engine::IoCallback cb) { disk.Write(offset, data, fua, std::move(cb)); });
 }
 
 Status SyncFlush(const engine::DiskHandle& disk) {
@@ -57,9 +58,10 @@ Status SyncUnmap(const engine::DiskHandle& disk, std::uint64_t offset, std::uint
 }
 
 Status SyncWriteZeroes(const engine::DiskHandle& disk, std::uint64_t offset,
-                       std::uint64_t length) {
-  return Wait(disk,
-              [&](engine::IoCallback cb) { disk.WriteZeroes(offset, length, std::move(cb)); });
+                       std::uint64_t length, bool may_unmap) {
+  return Wait(disk, [&](engine::IoCallback cb) {
+    disk.WriteZeroes(offset, length, may_unmap, std::move(cb));
+  });
 }
 
 int ErrnoFromStatus(const Status& status) noexcept {
