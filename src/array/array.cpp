@@ -297,6 +297,48 @@ Status Array::SetCapacity(std::uint64_t lun, std::uint64_t blocks) {
   return OkStatus();
 }
 
+namespace {
+
+// SPC-4 6.33: the inventory changed; every nexus hears it through every LU it
+// can still address.
+void AnnounceLunChange(Array::State& s) {
+  for (auto& [id, n] : s.nexuses) {
+    for (const auto& [lun, lu] : s.lus) QueueUnitAttention(n, lun, scsi::asc::kReportedLunsDataChanged);
+  }
+}
+
+}  // namespace
+
+Status Array::AddLogicalUnit(const LuConfig& lu) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  State& s = *state_;
+  if (s.lus.count(lu.lun) != 0) {
+    return InvalidParameter("array: LU " + std::to_string(lu.lun) + " exists");
+  }
+  ArrayConfig next = s.config;
+  next.lus.push_back(lu);
+  Status st = ValidateConfig(next);
+  if (!st.ok()) return st;
+  auto made = MakeLu(next, lu);
+  if (!made) return std::move(made).error();
+  AnnounceLunChange(s);  // on the LUs the nexuses knew; the new one starts clean
+  s.lus.emplace(lu.lun, std::move(*made));
+  s.config = std::move(next);
+  return OkStatus();
+}
+
+Status Array::RemoveLogicalUnit(std::uint64_t lun) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  State& s = *state_;
+  if (s.lus.erase(lun) == 0) {
+    return Status(NtStatus::kNoSuchDevice, "array: no LU " + std::to_string(lun));
+  }
+  std::erase_if(s.config.lus, [lun](const LuConfig& c) { return c.lun == lun; });
+  for (auto& [id, n] : s.nexuses) n.unit_attentions.erase(lun);
+  AnnounceLunChange(s);
+  return OkStatus();
+}
+
 Status Array::DropVolatileCache(std::uint64_t lun) {
   std::lock_guard<std::mutex> lock(state_->mu);
   const auto lu = state_->lus.find(lun);

@@ -193,6 +193,14 @@ class Array final : public DeviceServer {
   [[nodiscard]] Status SetCapacity(std::uint64_t lun, std::uint64_t blocks);
   // Power loss of the write cache: unflushed writes of `lun` are lost.
   [[nodiscard]] Status DropVolatileCache(std::uint64_t lun);
+  // LU inventory changes, as an array's administrator makes them: the LU
+  // appears in (or leaves) REPORT LUNS at once, and every I_T nexus gets UA
+  // 3F/0E REPORTED LUNS DATA HAS CHANGED (SPC-4 6.33) on each LU it had
+  // before the change and still has (a new LU starts without one).
+  // A new LU is validated as ArrayConfig::lus entries are (its LUN must be
+  // free); removing a LU drops its data. Both are reflected in config().
+  [[nodiscard]] Status AddLogicalUnit(const LuConfig& lu);
+  [[nodiscard]] Status RemoveLogicalUnit(std::uint64_t lun);
 
   [[nodiscard]] Expected<PortCounters> Counters(std::uint16_t relative_target_port) const;
   [[nodiscard]] const ArrayConfig& config() const noexcept;

@@ -4,7 +4,8 @@
 // a failed optional page never fails a path), MODE SENSE(10) for the caching
 // page (optional too), RTPG when TPGS says ALUA, the
 // claim into a Disk, and READ CAPACITY(16) through an active path (it goes
-// through the normal dispatch, so the policy picks the path).
+// through the normal dispatch, so the policy picks the path). DiscoverLuns
+// also serves a rescan after 3F/0E (follow_ups.cpp).
 #include <algorithm>
 #include <memory>
 #include <utility>
@@ -34,6 +35,20 @@ struct LuProbe {
   std::optional<scsi::LogicalBlockProvisioning> provisioning;
   std::optional<scsi::ModeSense10Data> mode;
 };
+
+// The LUNs of a REPORT LUNS answer (those with a single-level number), or
+// nullopt when it failed or cannot be read.
+std::optional<std::vector<std::uint64_t>> ReportedLuns(const transport::Result& r,
+                                                       std::span<const std::byte> data) {
+  if (!Good(r)) return std::nullopt;
+  auto parsed = scsi::ParseReportLuns(data);
+  if (!parsed) return std::nullopt;
+  std::vector<std::uint64_t> luns;
+  for (const scsi::Lun& l : parsed->luns) {
+    if (auto num = l.number()) luns.push_back(*num);
+  }
+  return luns;
+}
 
 constexpr std::uint16_t kVpdAllocation = 4096;
 constexpr std::uint32_t kReportLunsAllocation = 16384;
@@ -66,32 +81,37 @@ void Engine::Impl::StartDiscoveryAfterLogin(NexusRuntime& n) {
     rl.allocation_length = kReportLunsAllocation;
     IssueCommand(*np, 0, scsi::BuildReportLunsCdb(rl), kReportLunsAllocation,
                  [this, np](const transport::Result& r, std::span<const std::byte> data) {
-                   auto luns = std::make_shared<std::vector<std::uint64_t>>();
-                   if (Good(r)) {
-                     if (auto parsed = scsi::ParseReportLuns(data)) {
-                       for (const scsi::Lun& l : parsed->luns) {
-                         if (auto num = l.number()) luns->push_back(*num);
-                       }
-                     }
-                   }
-                   // One LU after the other: discovery is not a hot path, and
-                   // the order keeps MSDSM's path order deterministic.
-                   auto step = std::make_shared<std::function<void(std::size_t)>>();
-                   *step = [this, np, luns, step](std::size_t i) {
-                     if (i >= luns->size()) {
-                       np->discovered = true;
-                       --discovering;
-                       // Break the self-reference once this call has returned.
-                       control.Post([step]() { *step = nullptr; });
-                       return;
-                     }
-                     DiscoverLun(*np, (*luns)[i], [step, i]() {
-                       if (*step) (*step)(i + 1);
-                     });
-                   };
-                   (*step)(0);
+                   // No answer: a nexus with no LUs (the monitor retries it).
+                   DiscoverLuns(*np, ReportedLuns(r, data).value_or(std::vector<std::uint64_t>{}),
+                                [this, np]() {
+                                  np->discovered = true;
+                                  --discovering;
+                                  // A 3F/0E that came during discovery.
+                                  if (std::exchange(np->rescan_again, false)) RescanLuns(*np);
+                                });
                  });
   }
+}
+
+void Engine::Impl::DiscoverLuns(NexusRuntime& n, std::vector<std::uint64_t> luns,
+                                std::function<void()> done) {
+  // One LU after the other: discovery is not a hot path, and the order keeps
+  // MSDSM's path order deterministic.
+  NexusRuntime* np = &n;
+  auto list = std::make_shared<std::vector<std::uint64_t>>(std::move(luns));
+  auto step = std::make_shared<std::function<void(std::size_t)>>();
+  *step = [this, np, list, step, done = std::move(done)](std::size_t i) {
+    if (i >= list->size()) {
+      done();
+      // Break the self-reference once this call has returned.
+      control.Post([step]() { *step = nullptr; });
+      return;
+    }
+    DiscoverLun(*np, (*list)[i], [step, i]() {
+      if (*step) (*step)(i + 1);
+    });
+  };
+  (*step)(0);
 }
 
 void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function<void()> next) {
@@ -114,17 +134,25 @@ void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function
     if (auto tpg = probe->id->target_port_group(); tpg && *tpg) c.tpg_id = **tpg;
     c.alua = static_cast<dsm::AluaSupport>(static_cast<std::uint32_t>(probe->inquiry.tpgs));
     c.nexus = np->nexus;
-    auto claimed = topology.Claim(c);
-    if (!claimed) {
-      next();  // not ours (another device type, an unprovable merge, ...)
-      return;
+    dsm::Disk* disk = topology.FindDisk(c.lu_designator);
+    if (disk == nullptr || !disk->IndexOf(np->nexus->id)) {
+      auto claimed = topology.Claim(c);
+      if (!claimed) {
+        next();  // not ours (another device type, an unprovable merge, ...)
+        return;
+      }
+      disk = *claimed;
     }
-    dsm::Disk* disk = *claimed;
+    // else: a LU this nexus carried before, back after a rescan (3F/0E).
     DiskRuntime& d = RuntimeFor(disk, probe->inquiry.vendor, probe->inquiry.product);
     const auto idx = disk->IndexOf(np->nexus->id);
     if (!idx) {
       next();
       return;
+    }
+    if (d.removed.load(std::memory_order_relaxed)) {
+      std::lock_guard<std::mutex> lock(d.queue_mutex);
+      d.removed.store(false, std::memory_order_relaxed);  // the LU is back
     }
     d.path_lun[*idx].store(lun, std::memory_order_relaxed);
     d.path_nexus[*idx].store(np, std::memory_order_release);
@@ -262,8 +290,12 @@ void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function
       });
 }
 
-void Engine::Impl::ReadCapacity(DiskRuntime& d) {
-  if (d.ready.load(std::memory_order_acquire) || d.capacity_in_flight) return;
+void Engine::Impl::ReadCapacity(DiskRuntime& d, bool again) {
+  if (d.capacity_in_flight) {
+    d.capacity_again = d.capacity_again || again;
+    return;
+  }
+  if (!again && d.ready.load(std::memory_order_acquire)) return;
   const dsm::SelectionSnapshot* s = d.snapshot.current();
   if (s == nullptr || s->usable().empty()) return;  // retried at the next publish
   d.capacity_in_flight = true;
@@ -281,13 +313,24 @@ void Engine::Impl::ReadCapacity(DiskRuntime& d) {
       auto rc = st.ok() ? scsi::ParseReadCapacity16(bytes)
                         : scsi::ParseResult<scsi::ReadCapacity16Data>(
                               scsi::Fail(scsi::ParseErrc::kEmpty, 0, "failed"));
+      const bool asked_again = std::exchange(dp->capacity_again, false);
       if (!rc) {
-        control.PostAfter(config.retry_interval, [this, dp, token]() {
-          if (!token.expired()) ReadCapacity(*dp);
+        const bool was_ready = dp->ready.load(std::memory_order_acquire);
+        control.PostAfter(config.retry_interval, [this, dp, token, was_ready]() {
+          if (!token.expired()) ReadCapacity(*dp, was_ready);
         });
         return;
       }
-      dp->blocks = rc->block_count();
+      if (dp->ready.load(std::memory_order_acquire)) {
+        // 2A/09: the capacity changed. The block size of a disk in use is
+        // not changed under its users; any other answer is taken at once.
+        if (rc->block_length == dp->block_size) {
+          dp->blocks.store(rc->block_count(), std::memory_order_relaxed);
+        }
+        if (asked_again) ReadCapacity(*dp, true);
+        return;
+      }
+      dp->blocks.store(rc->block_count(), std::memory_order_relaxed);
       dp->block_size = rc->block_length;
       dp->lbpme = rc->lbpme;
       dp->lbprz = rc->lbprz;
@@ -314,6 +357,109 @@ void Engine::Impl::ReadCapacity(DiskRuntime& d) {
   parent->remaining.store(1, std::memory_order_relaxed);
   parent.release();  // owned by itself until FinishChunk deletes it
   Dispatch(c);
+}
+
+}  // namespace openmpio::engine
+
+namespace openmpio::engine {
+
+// ---- changes after discovery (the error table's follow-ups) -----------------------
+
+void Engine::Impl::StartFollowUps(NexusRuntime& n, DiskRuntime& d, std::uint8_t follow_ups) {
+  // kRefreshAlua is the action of every row that asks for it (alua_refresh.cpp);
+  // deferred errors are counted by their action. Not done: kReReadIdentity
+  // (3F/03: the RTPG of its action covers the ALUA part) and kCountRecovered.
+  constexpr std::uint8_t kHere = dsm::follow_up::kRescanLuns | dsm::follow_up::kReReadCapacity;
+  if ((follow_ups & kHere) == 0) return;
+  NexusRuntime* np = &n;
+  DiskRuntime* dp = &d;
+  std::weak_ptr<bool> token = alive;
+  control.Post([this, np, dp, follow_ups, token]() {
+    if (token.expired()) return;
+    if ((follow_ups & dsm::follow_up::kRescanLuns) != 0) {
+      // The target's inventory changed: every session to it rescans, not
+      // only the one whose I/O heard it first (a port without I/O would
+      // hear its own 3F/0E only at its next command).
+      const std::string& target = np->transport->address().target_name;
+      for (auto& m : nexuses) {
+        if (m.get() == np || m->transport->address().target_name == target) RescanLuns(*m);
+      }
+    }
+    if ((follow_ups & dsm::follow_up::kReReadCapacity) != 0) ReadCapacity(*dp, true);
+  });
+}
+
+void Engine::Impl::RescanLuns(NexusRuntime& n, std::uint32_t attempt) {
+  if (n.rescan_in_flight || !n.discovered) {
+    n.rescan_again = true;  // answered by the rescan after the one in flight
+    return;
+  }
+  n.rescan_in_flight = true;
+  NexusRuntime* np = &n;
+  std::weak_ptr<bool> token = alive;
+  scsi::ReportLunsCdb rl;
+  rl.allocation_length = kReportLunsAllocation;
+  IssueCommand(n, 0, scsi::BuildReportLunsCdb(rl), kReportLunsAllocation,
+               [this, np, attempt, token](const transport::Result& r,
+                                          std::span<const std::byte> data) {
+    auto finished = [this, np]() {
+      np->rescan_in_flight = false;
+      if (std::exchange(np->rescan_again, false)) RescanLuns(*np);
+    };
+    auto luns = ReportedLuns(r, data);
+    if (!luns) {
+      // The unit attention that asked for it is consumed: try again a few
+      // times, RetryInterval apart, before waiting for the next one.
+      np->rescan_in_flight = false;
+      if (std::exchange(np->rescan_again, false)) {
+        RescanLuns(*np);
+      } else if (attempt < config.retry_count) {
+        control.PostAfter(config.retry_interval, [this, np, attempt, token]() {
+          if (!token.expired()) RescanLuns(*np, attempt + 1);
+        });
+      }
+      return;
+    }
+    for (std::size_t i = np->lus.size(); i-- > 0;) {
+      if (std::find(luns->begin(), luns->end(), np->lus[i].lun) == luns->end()) DropLu(*np, i);
+    }
+    std::vector<std::uint64_t> fresh;
+    for (std::uint64_t lun : *luns) {
+      const bool known = std::any_of(np->lus.begin(), np->lus.end(),
+                                     [lun](const NexusRuntime::Lu& l) { return l.lun == lun; });
+      if (!known) fresh.push_back(lun);
+    }
+    ++discovering;
+    DiscoverLuns(*np, std::move(fresh), [this, finished]() {
+      --discovering;
+      finished();
+    });
+  });
+}
+
+void Engine::Impl::DropLu(NexusRuntime& n, std::size_t i) {
+  // The LU left this port: its path leaves the disk's selection for good
+  // (the monitor reinstates only the LUs a nexus still carries). If it comes
+  // back, DiscoverLun finds the path again. A disk left without paths keeps
+  // its requests for the no-path time (PDORemovePeriod), then fails them.
+  DiskRuntime& d = *n.lus[i].disk;
+  d.disk->SetVerification(n.nexus->id, dsm::PathVerification::kFailed).IgnoreError();
+  n.lus.erase(n.lus.begin() + static_cast<std::ptrdiff_t>(i));
+  Publish(d);
+  const bool carried = std::any_of(nexuses.begin(), nexuses.end(), [&d](const auto& m) {
+    return std::any_of(m->lus.begin(), m->lus.end(),
+                       [&d](const NexusRuntime::Lu& l) { return l.disk == &d; });
+  });
+  if (carried) return;
+  // No port has the LU any more: what waits for a path fails now, with the
+  // reason, and so does every request until the LU comes back.
+  std::deque<IoChunk*> waiting;
+  {
+    std::lock_guard<std::mutex> lock(d.queue_mutex);
+    d.removed.store(true, std::memory_order_relaxed);
+    waiting.swap(d.no_path_queue);
+  }
+  for (IoChunk* c : waiting) FinishChunk(c, Removed(d));
 }
 
 }  // namespace openmpio::engine

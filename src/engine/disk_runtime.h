@@ -119,6 +119,8 @@ struct NexusRuntime {
 
   // control
   bool discovered = false;      // discovery finished (successfully or not)
+  bool rescan_in_flight = false;  // REPORT LUNS after 3F/0E (follow_ups.cpp)
+  bool rescan_again = false;      // another 3F/0E came meanwhile
   bool failed = false;          // failed by the engine; the monitor probes it
   bool probing = false;         // a probe is in flight
   Executor::TimerId probe_timer = 0;
@@ -207,8 +209,9 @@ struct DiskRuntime {
   std::array<PathStats, dsm::kMaxPathsPerDisk> path_stats{};
 
   // Geometry: written on the control executor before `ready` is set (release).
+  // blocks may change later (2A/09: ReadCapacity again), hence atomic.
   std::atomic<bool> ready{false};
-  std::uint64_t blocks = 0;
+  std::atomic<std::uint64_t> blocks{0};
   std::uint32_t block_size = 0;
   // Limits: discovery of a later path may lower them while I/O reads them,
   // so they are atomics (relaxed: any value seen is one some path accepts
@@ -235,6 +238,9 @@ struct DiskRuntime {
 
   // No usable path: requests wait here (bounded).
   std::mutex queue_mutex;
+  // Every path's LU left the target (discovery.cpp DropLu): requests fail at
+  // once instead of waiting. Written under queue_mutex.
+  std::atomic<bool> removed{false};
   std::deque<IoChunk*> no_path_queue;
   Executor::TimerId expiry_timer = 0;  // control
 
@@ -259,6 +265,7 @@ struct DiskRuntime {
   std::atomic<std::uint64_t> policy_stpgs{0};    // step-14 STPGs sent
 
   bool capacity_in_flight = false;
+  bool capacity_again = false;  // 2A/09 while a READ CAPACITY was in flight
 
   // Entries of the fence set (writes of unknown fate not yet fenced).
   [[nodiscard]] std::size_t unknown_fate_count();

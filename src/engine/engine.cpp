@@ -121,7 +121,7 @@ std::vector<DiskInfo> Engine::Disks() const {
     info.vendor = d.vendor;
     info.product = d.product;
     info.ready = d.ready.load(std::memory_order_acquire);
-    info.blocks = d.blocks;
+    info.blocks = d.blocks.load(std::memory_order_relaxed);
     info.block_size = d.block_size;
     info.max_transfer_blocks = d.max_transfer_blocks.load(std::memory_order_relaxed);
     info.lbpme = d.lbpme;
@@ -267,7 +267,7 @@ std::uint32_t DiskHandle::block_size() const noexcept {
 
 std::uint64_t DiskHandle::size_bytes() const noexcept {
   return disk_ && disk_->ready.load(std::memory_order_acquire)
-             ? disk_->blocks * disk_->block_size
+             ? disk_->blocks.load(std::memory_order_relaxed) * disk_->block_size
              : 0;
 }
 

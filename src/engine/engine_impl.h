@@ -81,6 +81,9 @@ struct IoChunk {
 };
 
 // An internal command's answer, on the control executor.
+// The error of a request to a disk whose LU left every path (DropLu).
+[[nodiscard]] Status Removed(const DiskRuntime& d);
+
 using CommandDone = std::function<void(const transport::Result&, std::span<const std::byte> data)>;
 
 struct Engine::Impl {
@@ -121,8 +124,20 @@ struct Engine::Impl {
   void StartDiscovery(NexusRuntime& n);
   void StartDiscoveryAfterLogin(NexusRuntime& n);
   void DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function<void()> next);
-  void ReadCapacity(DiskRuntime& d);
+  // DiscoverLun for each of `luns` in turn (MSDSM's path order), then `done`.
+  void DiscoverLuns(NexusRuntime& n, std::vector<std::uint64_t> luns, std::function<void()> done);
+  // READ CAPACITY(16) through the disk's policy; once per disk until it is
+  // ready, or again (after 2A/09) with `again`: the new size is taken live.
+  void ReadCapacity(DiskRuntime& d, bool again = false);
   std::size_t discovering = 0;
+
+  // The error table's side effects (dsm::follow_up) of a completion on n's
+  // executor; they run on control, beside the request's own action.
+  void StartFollowUps(NexusRuntime& n, DiskRuntime& d, std::uint8_t follow_ups);
+  // REPORT LUNS on n (one in flight per nexus): LUs that left are taken out
+  // of their disks, new ones are discovered and claimed.
+  void RescanLuns(NexusRuntime& n, std::uint32_t attempt = 0);
+  void DropLu(NexusRuntime& n, std::size_t i);
 
   // alua_refresh.cpp: RTPG for the disk (coalesced); `then` runs on control
   // after the new snapshot is published (or the refresh failed).

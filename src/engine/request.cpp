@@ -47,6 +47,15 @@ Status Describe(const DiskRuntime& d, const dsm::ErrorDecision& dec, const trans
   return Status(NtStatus::kIoDeviceError, std::move(msg));
 }
 
+}  // namespace
+
+Status Removed(const DiskRuntime& d) {
+  return Status(NtStatus::kNoSuchDevice,
+                "disk " + d.name + ": the LU was removed from the target (REPORT LUNS lists it on no path)");
+}
+
+namespace {
+
 std::uint32_t ToMs(Duration d) {
   return static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
@@ -68,7 +77,8 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
                             std::to_string(bs) + ")"));
       return;
     }
-    if (offset / bs > d.blocks || length / bs > d.blocks - offset / bs) {
+    const std::uint64_t blocks = d.blocks.load(std::memory_order_relaxed);
+    if (offset / bs > blocks || length / bs > blocks - offset / bs) {
       done(InvalidParameter("request past the end of disk " + d.name));
       return;
     }
@@ -297,6 +307,7 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     ctx.transition_time_exceeded = now - *c->first_transition >= window;
   }
   const dsm::ErrorDecision dec = dsm::InterpretError(comp, ctx);
+  if (dec.follow_ups != dsm::follow_up::kNone) StartFollowUps(n, d, dec.follow_ups);
   if (dec.action != dsm::ErrorAction::kComplete) {
     d.path_stats[c->entry.path_index].errors.fetch_add(1, std::memory_order_relaxed);
   }
@@ -395,6 +406,11 @@ void Engine::Impl::EnqueueNoPath(IoChunk* c) {
         control.Post([this, c]() { Dispatch(c); });
         return;
       }
+    }
+    if (d.removed.load(std::memory_order_relaxed)) {
+      lock.unlock();
+      FinishChunk(c, Removed(d));
+      return;
     }
     if (d.no_path_queue.size() >= config.no_path_queue_limit) {
       lock.unlock();
