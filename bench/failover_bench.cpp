@@ -93,14 +93,17 @@ void BM_FailoverTime(benchmark::State& state) {
     }
     return std::size_t{0};
   });
+  // (A copy: a range-for over a member of a temporary would dangle.)
   const auto port1_usable = [&] {
-    for (const PathInfo& p : engine->Disks()[d0].paths) {
+    const DiskInfo d = engine->Disks()[d0];
+    for (const PathInfo& p : d.paths) {
       if (p.relative_target_port == 1) return p.usable;
     }
     return false;
   };
   const dsm::DsmPathId preferred = On(control, [&] {
-    for (const PathInfo& p : engine->Disks()[d0].paths) {
+    const DiskInfo d = engine->Disks()[d0];
+    for (const PathInfo& p : d.paths) {
       if (p.relative_target_port == 1) return p.id;
     }
     return dsm::DsmPathId{0};
