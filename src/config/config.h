@@ -148,10 +148,17 @@ struct SimGroupState {
   friend bool operator==(const SimGroupState&, const SimGroupState&) = default;
 };
 
+// Logical block provisioning (SBC-3 4.7.3), `provisioning = "thin" | "thick"`.
+// Thin: READ CAPACITY(16) LBPME and LBPRZ, VPD 0xB2 LBPU and LBPWS, UNMAP
+// and WRITE SAME with UNMAP free blocks. Thick (fully provisioned): none of
+// those bits, UNMAP and WRITE SAME with UNMAP refused.
+enum class SimProvisioning : std::uint8_t { kThin, kThick };
+
 struct SimLuConfig {
   std::uint64_t lun = 0;
   std::uint64_t size_bytes = 0;  // a multiple of block_size, > 0
   std::uint32_t block_size = 512;
+  SimProvisioning provisioning = SimProvisioning::kThin;
   // The owning group (A/O); every other group A/N — unless `states` lists
   // the groups explicitly (then it wins for the groups it names).
   std::optional<std::uint16_t> owner_group;

@@ -127,6 +127,10 @@ const char* TpgsName(scsi::Tpgs t) {
   return "both";
 }
 
+const char* ProvisioningName(SimProvisioning p) {
+  return p == SimProvisioning::kThick ? "thick" : "thin";
+}
+
 Status IoError(const std::string& what, const std::string& path, int err) {
   return Status(NtStatus::kIoDeviceError, path + ": " + what + ": " + std::strerror(err));
 }
@@ -239,6 +243,7 @@ std::string FormatConfig(const Config& c) {
       o += "lun = " + Num(lu.lun) + "\n";
       o += "size = " + Num(lu.size_bytes) + "\n";
       o += "block_size = " + Num(lu.block_size) + "\n";
+      o += "provisioning = " + Str(ProvisioningName(lu.provisioning)) + "\n";
       if (lu.owner_group) o += "owner_group = " + Num(*lu.owner_group) + "\n";
       if (lu.preferred_group) o += "preferred_group = " + Num(*lu.preferred_group) + "\n";
       if (!lu.states.empty()) {

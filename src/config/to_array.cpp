@@ -23,6 +23,7 @@ array::ArrayConfig ToArrayConfig(const SimConfig& sim) {
     l.lun = lu.lun;
     l.block_size = lu.block_size;
     l.blocks = lu.size_bytes / lu.block_size;
+    l.thin = lu.provisioning == SimProvisioning::kThin;
     l.preferred_group = lu.preferred_group;
     if (sim.tpgs != scsi::Tpgs::kNone) {
       for (const auto g : groups) {

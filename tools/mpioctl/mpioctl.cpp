@@ -438,16 +438,31 @@ int main(int argc, char** argv) {
     };
   });
 
-  // stats [DISK] [--watch [S]] [--clear]
+  // stats [DISK] [--watch [S] [--count N]] [--clear]
+  // --watch repeats every S seconds (default 2) until interrupted, or N times
+  // with --count. Text: each refresh starts with "-- refresh K". --json with
+  // --watch: one compact JSON document per refresh, one per line (JSON Lines),
+  // each the same shape as one `stats --json` reply, so a reader parses line
+  // by line; without --watch --json prints one indented document as ever.
   double watch = 0;
+  std::uint32_t refreshes = 0;
   bool clear = false;
   auto* stats = app.add_subcommand("stats", "MSDSM_DEVICE_PERF per path");
   stats->add_option("disk", disk);
-  stats->add_option("--watch", watch, "repeat every S seconds")->expected(0, 1)->default_str("2");
-  stats->add_flag("--clear", clear, "MSDsmClearCounters");
+  auto* watch_opt =
+      stats
+          ->add_option("--watch", watch,
+                       "repeat every S seconds; with --json one JSON document per line")
+          ->expected(0, 1)
+          ->default_str("2");
+  stats->add_option("--count", refreshes, "with --watch: stop after N refreshes")
+      ->needs(watch_opt)
+      ->check(CLI::PositiveNumber);
+  stats->add_flag("--clear", clear, "MSDsmClearCounters")->excludes(watch_opt);
   stats->callback([&] {
-    if (stats->count("--watch") > 0 && watch <= 0) watch = 2;
-    action = [&](Client& c) {
+    const bool watching = stats->count("--watch") > 0;
+    if (watching && watch <= 0) watch = 2;
+    action = [&, watching](Client& c) {
       std::vector<std::string> names;
       if (!disk.empty()) {
         names.push_back(disk);
@@ -464,7 +479,8 @@ int main(int argc, char** argv) {
         }
         return rc;
       }
-      for (;;) {
+      for (std::uint32_t done = 1;; ++done) {
+        if (watching && !as_json) std::cout << "-- refresh " << done << "\n";
         json all = json::array();
         for (const std::string& n : names) {
           const json r = c.Call({{"method", "MSDSM_DEVICE_PERF"}, {"InstanceName", n}});
@@ -480,9 +496,12 @@ int main(int argc, char** argv) {
                       << " bytes_written=" << Str(p, "BytesWritten") << "\n";
           }
         }
-        if (as_json) std::cout << (names.size() == 1 ? all[0] : all).dump(2) << "\n";
+        if (as_json) {
+          const json& doc = names.size() == 1 ? all[0] : all;
+          std::cout << (watching ? doc.dump() : doc.dump(2)) << "\n";
+        }
         std::cout.flush();
-        if (watch <= 0) return kExitOk;
+        if (!watching || (refreshes != 0 && done >= refreshes)) return kExitOk;
         std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(watch * 1000)));
       }
     };

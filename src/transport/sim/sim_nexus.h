@@ -1,7 +1,8 @@
 // SimNexus: the TransportNexus of the sim transport — one initiator session
 // to one target port of a SimFabric. The model and the faults are described
-// in sim_fabric.h; this file keeps the initiator side and the two directions
-// of its connection's link.
+// in sim_fabric.h. sim_nexus.cpp keeps the initiator side, sim_nexus_link.cpp
+// the two directions of its connection's link, sim_nexus_target.cpp what the
+// target port does with what arrives.
 //
 // Every guarantee of transport.h holds:
 //  - all methods on the bound executor's thread; callbacks run on it;
@@ -61,6 +62,8 @@ class SimNexus final : public TransportNexus {
   SimNexus(SimFabric& fabric, Executor& executor, std::uint64_t id, std::uint16_t rtp,
            NexusAddress address, SimNexusOptions options);
 
+  // In two runs: initiator -> target first, then target -> initiator
+  // (QueueLocked picks the direction by kind).
   enum class MsgKind : std::uint8_t {
     // initiator -> target
     kCommand,
@@ -149,10 +152,10 @@ class SimNexus final : public TransportNexus {
   // The link.
   void Send(MsgKind kind, std::uint32_t index, std::uint64_t seq, std::uint64_t arg,
             std::uint64_t bytes);
-  // Queues an answer; the caller holds the fabric mutex and passes the port.
-  void QueueAnswerLocked(SimFabric::Port& port, MsgKind kind, std::uint32_t index,
-                         std::uint64_t seq, std::uint64_t gen, std::uint64_t arg,
-                         std::uint64_t bytes);
+  // Queues a message on the link, in its kind's direction; the caller holds
+  // the fabric mutex and passes the port.
+  void QueueLocked(SimFabric::Port& port, MsgKind kind, std::uint32_t index, std::uint64_t seq,
+                   std::uint64_t gen, std::uint64_t arg, std::uint64_t bytes);
   TimePoint DueLocked(SimFabric::Port& port, bool to_target, std::uint64_t bytes,
                       TimePoint* last_due);
   void ArmPump();

@@ -211,6 +211,35 @@ TEST_F(ArrayTest, ThickLuRefusesUnmap) {
   EXPECT_EQ(Send(n, 0, kReadCapacity).data.at(14), std::byte{0x00});  // no LBPME
 }
 
+// A fully provisioned LU (SBC-3 4.7.2): READ CAPACITY(16) without LBPME /
+// LBPRZ, VPD 0xB2 without LBPU / LBPWS / LBPRZ and provisioning type 0, VPD
+// 0xB0 without UNMAP limits; WRITE SAME without UNMAP still writes.
+TEST_F(ArrayTest, ThickLuReportsNoProvisioningBits) {
+  ArrayConfig c = DemoArrayConfig(64);
+  c.lus[0].thin = false;
+  Make(c);
+  const ItNexusId n = Login(1);
+  EXPECT_EQ(Send(n, 0, kReadCapacity).Data(),
+            "00 00 00 00 00 00 00 3f 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
+            "00 00 00 00");
+  // The page is still listed (page 0x00), with every bit clear.
+  EXPECT_EQ(Send(n, 0, "12 01 00 10 00 00").Data(), "00 00 00 05 00 80 83 b0 b2");
+  EXPECT_EQ(Send(n, 0, "12 01 b2 10 00 00").Data(), "00 b2 00 04 00 00 00 00");
+  const Reply b0 = Send(n, 0, "12 01 b0 10 00 00");
+  ASSERT_EQ(b0.data.size(), 64U);
+  // MAXIMUM UNMAP LBA COUNT, MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT, OPTIMAL
+  // UNMAP GRANULARITY (bytes 20..31): 0, no UNMAP.
+  EXPECT_EQ(ToHex(std::span<const std::byte>(b0.data).subspan(20, 12)),
+            "00 00 00 00 00 00 00 00 00 00 00 00");
+  // The thin LU beside it keeps its bits.
+  EXPECT_EQ(Send(n, 1, "12 01 b2 10 00 00").Data(), "00 b2 00 04 00 c4 02 00");
+  // WRITE SAME(16) without UNMAP replicates the block on a thick LU too.
+  const std::vector<std::byte> data(512, std::byte{0x5A});
+  ASSERT_TRUE(Send(n, 0, "93 00 00 00 00 00 00 00 00 10 00 00 00 02 00 00", data).Good());
+  EXPECT_EQ(Send(n, 0, "88 00 00 00 00 00 00 00 00 10 00 00 00 02 00 00").data,
+            std::vector<std::byte>(1024, std::byte{0x5A}));
+}
+
 TEST_F(ArrayTest, WriteCacheLosesUnflushedWritesOnly) {
   const ItNexusId n = Login(1);
   const std::vector<std::byte> a(512, std::byte{0xAA});

@@ -218,7 +218,36 @@ preferred_group = 2
   EXPECT_EQ(c->sim->ports[0].latency_us, 100U);
 }
 
+TEST(ConfigParse, SimProvisioningThinByDefaultOrThick) {
+  auto c = ParseConfig(std::string(kSim) + R"([[sim.lu]]
+lun = 1
+size = 1048576
+owner_group = 1
+provisioning = "thick"
+[[sim.lu]]
+lun = 2
+size = 1048576
+owner_group = 1
+provisioning = "thin"
+)",
+                       "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  ASSERT_EQ(c->sim->lus.size(), 3U);
+  EXPECT_EQ(c->sim->lus[0].provisioning, SimProvisioning::kThin);  // absent: thin, as before
+  EXPECT_EQ(c->sim->lus[1].provisioning, SimProvisioning::kThick);
+  EXPECT_EQ(c->sim->lus[2].provisioning, SimProvisioning::kThin);
+}
+
 // ---- errors: one test per kind, the exact message ----
+
+TEST(ConfigErrors, BadProvisioning) {
+  EXPECT_EQ(ErrorOf(std::string(kSim) + "provisioning = \"thik\"\n"),
+            "t.toml:9:16: sim.lu[0].provisioning: \"thik\" is not thin or thick");
+  EXPECT_EQ(ErrorOf(std::string(kSim) + "provisioning = true\n"),
+            "t.toml:9:16: sim.lu[0].provisioning: expected a string, got a boolean");
+  EXPECT_EQ(ErrorOf(std::string(kSim) + "provisionning = \"thin\"\n"),
+            "t.toml:9:1: sim.lu[0].provisionning: unknown key; did you mean provisioning?");
+}
 
 TEST(ConfigErrors, RangeAbove) {
   EXPECT_EQ(ErrorOf(std::string("[timers]\nRetryCount = 900\n") + kSim, "demo.toml"),

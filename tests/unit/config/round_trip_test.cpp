@@ -151,6 +151,7 @@ Config GenConfig() {
       lu.lun = static_cast<std::uint64_t>(i);
       lu.block_size = *rc::gen::element<std::uint32_t>(512, 1024, 2048, 4096);
       lu.size_bytes = lu.block_size * *rc::gen::inRange<std::uint64_t>(1, 1ULL << 30);
+      lu.provisioning = *rc::gen::element(SimProvisioning::kThin, SimProvisioning::kThick);
       if (s.tpgs != scsi::Tpgs::kNone) {
         // Either an owner, or every group named (sorted by number, as parsed).
         if (*rc::gen::arbitrary<bool>()) {
@@ -277,10 +278,13 @@ TEST(ConfigConvert, OwnerGroupAndExplicitStates) {
   EXPECT_EQ(a.implicit_transition_time, std::chrono::seconds(5));
   ASSERT_EQ(a.lus.size(), 1U);
   EXPECT_EQ(a.lus[0].blocks, 10U);
+  EXPECT_TRUE(a.lus[0].thin);  // provisioning absent: thin
   ASSERT_EQ(a.lus[0].initial_states.size(), 3U);
   EXPECT_EQ(a.lus[0].initial_states[0].state, scsi::AsymmetricAccessState::kActiveNonOptimized);
   EXPECT_EQ(a.lus[0].initial_states[1].state, scsi::AsymmetricAccessState::kActiveOptimized);
   EXPECT_EQ(a.lus[0].initial_states[2].state, scsi::AsymmetricAccessState::kStandby);
+  s.lus[0].provisioning = SimProvisioning::kThick;
+  EXPECT_FALSE(ToArrayConfig(s).lus[0].thin);
   const auto links = ToLinkModels(s);
   ASSERT_EQ(links.size(), 3U);
   EXPECT_EQ(links[0].first, 1);

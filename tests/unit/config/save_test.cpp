@@ -65,6 +65,7 @@ TEST(ConfigSave, Mode0600AndLoadsBack) {
   d.policy = dsm::LoadBalancePolicy::kWeightedPaths;
   d.paths[0x1111222233334444ULL].weight = 7;
   c.disks.push_back(d);
+  c.sim->lus[1].provisioning = SimProvisioning::kThick;
   // A permissive umask must not widen the mode.
   const mode_t old = ::umask(0);
   const Status s = SaveConfig(path, c);
@@ -76,6 +77,7 @@ TEST(ConfigSave, Mode0600AndLoadsBack) {
   auto back = LoadConfig(path);
   ASSERT_TRUE(back.has_value()) << back.error().message();
   EXPECT_EQ(*back, c);
+  EXPECT_EQ(back->sim->lus[1].provisioning, SimProvisioning::kThick);
   EXPECT_EQ(dir.Names(), std::vector<std::string>{"openmpio.toml"});  // no temp file left
 }
 

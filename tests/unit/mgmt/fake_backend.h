@@ -88,6 +88,10 @@ class FakeBackend : public Backend {
       Run("ReadDisk", [done] { done(MakeUnexpected(Status(NtStatus::kNoSuchDevice, "gone"))); });
       return;
     }
+    for (PathPerf& p : d->perf) {  // I/O running between two reads
+      p.number_reads += reads_per_read_disk;
+      p.bytes_read += std::uint64_t{reads_per_read_disk} * 4096;
+    }
     DiskSnapshot s;
     s.name = d->name;
     s.disk = d->disk;
@@ -184,6 +188,9 @@ class FakeBackend : public Backend {
   bool has_sim = true;
   FakeSim fake_sim;
   std::set<std::string> defer;  // method names whose callbacks wait
+  // Each ReadDisk first adds this many 4 KiB reads to every path of the
+  // disk, as if I/O ran between two queries (0: counters stand still).
+  std::uint32_t reads_per_read_disk = 0;
   int execute_calls = 0, update_calls = 0, clear_calls = 0, save_calls = 0, refreshes = 0;
   std::string saved_path;
 

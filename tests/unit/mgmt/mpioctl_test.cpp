@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "fake_backend.h"
 #include "mgmt/server.h"
@@ -203,6 +204,74 @@ TEST_F(MpioctlTest, StatsWhySimAndConfigSave) {
   EXPECT_EQ(backend.fake_sim.requests.size(), 4U);
   EXPECT_EQ(Mpioctl("config save --path /tmp/saved.toml").exit_code, 0);
   EXPECT_EQ(backend.saved_path, "/tmp/saved.toml");
+}
+
+// The lines of `text`, without their '\n'.
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t nl = text.find('\n', at);
+    const std::size_t end = nl == std::string::npos ? text.size() : nl;
+    out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+// `stats --watch S --count N`: N refreshes, each headed "-- refresh K", with
+// the counters of that moment (the fake adds reads before every query).
+TEST_F(MpioctlTest, StatsWatchPrintsCountRefreshesWithChangingCounters) {
+  backend.reads_per_read_disk = 3;
+  const RunResult r = Mpioctl("stats logs --watch 0.05 --count 3");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::string> headers;
+  std::vector<std::uint64_t> reads;  // path 0 of "logs", one per refresh
+  const std::string path0 = "  " + Id(1, 0) + " reads=";
+  for (const std::string& line : Lines(r.out)) {
+    if (line.rfind("-- refresh ", 0) == 0) headers.push_back(line);
+    if (line.rfind(path0, 0) == 0) reads.push_back(std::stoull(line.substr(path0.size())));
+  }
+  EXPECT_EQ(headers, (std::vector<std::string>{"-- refresh 1", "-- refresh 2", "-- refresh 3"}))
+      << r.out;
+  ASSERT_EQ(reads.size(), 3U) << r.out;
+  EXPECT_GT(reads[0], 10U);  // the fake starts every path at 10 reads
+  EXPECT_LT(reads[0], reads[1]);
+  EXPECT_LT(reads[1], reads[2]);
+}
+
+// `--json` with `--watch`: one compact document per refresh, one per line,
+// each shaped as the `stats --json` reply (an array for every disk).
+TEST_F(MpioctlTest, StatsWatchJsonIsOneDocumentPerLine) {
+  backend.reads_per_read_disk = 1;
+  const RunResult r = Mpioctl("stats --watch 0.05 --count 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2U) << r.out;
+  std::vector<std::uint64_t> reads;
+  for (const std::string& line : lines) {
+    const json j = json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    ASSERT_TRUE(j.is_array()) << line;
+    ASSERT_EQ(j.size(), 2U) << line;  // both disks
+    EXPECT_EQ(j[0]["StatusName"], "STATUS_SUCCESS");
+    reads.push_back(j[1]["PerfInfo"][0]["NumberReads"].get<std::uint64_t>());
+  }
+  EXPECT_LT(reads[0], reads[1]);
+  // One disk: one object per line.
+  const RunResult one = Mpioctl("stats data --watch 0.05 --count 1 --json");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  ASSERT_EQ(Lines(one.out).size(), 1U) << one.out;
+  EXPECT_TRUE(json::parse(one.out)["PerfInfo"].is_array());
+}
+
+// --count needs --watch and is at least 1; --clear does not repeat. Usage
+// errors (exit 2), and nothing is cleared.
+TEST_F(MpioctlTest, StatsWatchUsageErrors) {
+  EXPECT_EQ(Mpioctl("stats logs --count 2").exit_code, 2);
+  EXPECT_EQ(Mpioctl("stats logs --watch 0.05 --count 0").exit_code, 2);
+  EXPECT_EQ(Mpioctl("stats logs --watch 0.05 --clear").exit_code, 2);
+  EXPECT_EQ(backend.clear_calls, 0);
 }
 
 TEST_F(MpioctlTest, NoServerIsExitTwo) {
