@@ -3,9 +3,16 @@
 // The numeric values are the ones Windows uses (ntstatus.h), so a Status read
 // from openmpio means what it means to a person who knows MSDSM. A bare code
 // is one word and never allocates; only a message does.
+//
+// An I/O error the target answered also carries that answer as data: the
+// sense key / ASC / ASCQ of a CHECK CONDITION (SPC-4 4.5), or the fact that
+// the status was RESERVATION CONFLICT. Code that decides by it (the errno
+// table at the nbdkit edge) reads the data; the message says the same for
+// people and is never parsed.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +43,15 @@ const char* NtStatusName(std::uint32_t code) noexcept;
 // The code for a name such as "STATUS_INVALID_PARAMETER"; false if unknown.
 bool NtStatusFromName(std::string_view name, std::uint32_t* code) noexcept;
 
+// The sense of a CHECK CONDITION: SENSE KEY (4 bits), ADDITIONAL SENSE CODE
+// and ADDITIONAL SENSE CODE QUALIFIER (SPC-4 4.5.6), as the target sent them.
+struct SenseCode {
+  std::uint8_t key = 0;
+  std::uint8_t asc = 0;
+  std::uint8_t ascq = 0;
+  friend bool operator==(const SenseCode&, const SenseCode&) = default;
+};
+
 class [[nodiscard]] Status {
  public:
   Status() noexcept = default;  // STATUS_SUCCESS
@@ -58,6 +74,26 @@ class [[nodiscard]] Status {
     return code_ == static_cast<std::uint32_t>(code);
   }
 
+  // The target's answer behind this status, when it was a CHECK CONDITION
+  // with sense data the engine could parse. Copies and moves keep it.
+  [[nodiscard]] std::optional<SenseCode> sense() const noexcept {
+    if ((detail_ & kHasSense) == 0) return std::nullopt;
+    return sense_;
+  }
+  // The target answered RESERVATION CONFLICT (SAM-5 5.3.1).
+  [[nodiscard]] bool reservation_conflict() const noexcept {
+    return (detail_ & kReservationConflict) != 0;
+  }
+  Status& SetSense(SenseCode sense) noexcept {
+    sense_ = sense;
+    detail_ |= kHasSense;
+    return *this;
+  }
+  Status& SetReservationConflict() noexcept {
+    detail_ |= kReservationConflict;
+    return *this;
+  }
+
   // "STATUS_INVALID_PARAMETER", or "NTSTATUS_0x12345678" for unknown codes.
   [[nodiscard]] std::string Name() const;
   // "STATUS_INVALID_PARAMETER (0xC000000D)" and ": message" when there is one.
@@ -66,10 +102,17 @@ class [[nodiscard]] Status {
   // Dropping an error on purpose is spelled out.
   void IgnoreError() const noexcept {}
 
+  // The code only: the message and the target's answer are detail.
   friend bool operator==(const Status& a, const Status& b) noexcept { return a.code_ == b.code_; }
 
  private:
+  static constexpr std::uint8_t kHasSense = 0x01;
+  static constexpr std::uint8_t kReservationConflict = 0x02;
+
+  // code_, sense_ and detail_ fill one 8-byte word: the sense costs no size.
   std::uint32_t code_ = 0;
+  SenseCode sense_;
+  std::uint8_t detail_ = 0;  // kHasSense | kReservationConflict
   std::string message_;
 };
 

@@ -3,6 +3,7 @@
 // data path dispatches with, the no-path queue, the write-fence set, and counters.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -25,6 +26,7 @@
 namespace openmpio::engine {
 
 struct IoChunk;
+struct IoParent;
 
 // ---- snapshot publication --------------------------------------------------------
 //
@@ -179,13 +181,73 @@ struct FenceSet {
   std::atomic<std::uint64_t> fenced{0};
   std::atomic<std::uint64_t> held{0};    // writes that waited
   std::atomic<std::uint64_t> failed{0};  // writes failed for want of a fence
+  std::atomic<std::uint64_t> aborts{0};  // ABORT TASKs asked for (StartFences)
 };
 
+// Free IoParents of one disk (request.cpp), so that dispatch allocates
+// nothing in the steady state. A parent is taken on the submitting thread and
+// given back on the thread that completes its last chunk (a nexus executor,
+// or control), so per-thread caches would drain one thread into another; one
+// small per-disk mutex guards a LIFO vector instead. Its critical sections are
+// a push_back or pop_back into reserved room (no allocation, no call out), so
+// contention is short and limited to the threads of one disk; a lock-free
+// Treiber stack would need ABA protection (tagged pointers or a 128-bit CAS)
+// for no measured gain. The vector grows only at a new peak of requests in
+// flight; at most kMaxFree parents are kept.
+class IoParentPool {
+ public:
+  static constexpr std::size_t kMaxFree = 1024;
+  IoParentPool() { free_.reserve(64); }
+  IoParentPool(const IoParentPool&) = delete;
+  IoParentPool& operator=(const IoParentPool&) = delete;
+  ~IoParentPool();  // request.cpp: deletes the free parents
+
+  // A parent with no chunk in use, status OK and pool == this (any thread).
+  IoParent* Get();
+  // `p` came from Get and is finished: its callback moved out (any thread).
+  void Put(IoParent* p);
+  [[nodiscard]] std::size_t free_count() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<IoParent*> free_;
+};
+
+// Service-time histogram buckets (per path): power-of-two microseconds.
+// Bucket 0 is < 16 us; bucket k in 1..16 is [2^(k+3), 2^(k+4)) us; the last
+// bucket is >= 2^20 us (1.05 s).
+inline constexpr std::size_t kLatencyBuckets = 18;
+[[nodiscard]] constexpr std::size_t LatencyBucket(std::uint64_t us) noexcept {
+  if (us < 16) return 0;
+  std::size_t width = 0;  // std::bit_width(us)
+  for (std::uint64_t v = us; v != 0; v >>= 1) ++width;
+  return std::min<std::size_t>(width - 4, kLatencyBuckets - 1);
+}
+// The lower bound of bucket k in microseconds (0 for bucket 0).
+[[nodiscard]] constexpr std::uint64_t LatencyBucketFloorUs(std::size_t k) noexcept {
+  return k == 0 ? 0 : std::uint64_t{1} << (k + 3);
+}
+
 // Counters of one path (disk, path index): relaxed atomics, written on the
-// nexus executor, read anywhere.
+// nexus executor that completes the path's commands (retries also on the
+// control executor), read anywhere. Fixed arrays: updating them never
+// allocates.
+//  - commands: sent on the path; errors: completions other than success.
+//  - reads / writes (WRITE and WRITE SAME) and their bytes: commands that
+//    completed successfully, the bytes they carried (MSDSM_DEVICEPATH_PERF).
+//  - retries: attempts on this path that ended in a retry (same path after
+//    RetryInterval, ALUA refresh, or our own task management's abort).
+//  - latency: every completion on the path, by service time (send to
+//    answer); the buckets sum to the path's completions.
 struct PathStats {
   std::atomic<std::uint64_t> commands{0};
   std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> reads{0};
+  std::atomic<std::uint64_t> writes{0};
+  std::atomic<std::uint64_t> bytes_read{0};
+  std::atomic<std::uint64_t> bytes_written{0};
+  std::atomic<std::uint64_t> retries{0};
+  std::array<std::atomic<std::uint64_t>, kLatencyBuckets> latency{};
 };
 
 // One multipath disk.
@@ -245,6 +307,8 @@ struct DiskRuntime {
   Executor::TimerId expiry_timer = 0;  // control
 
   FenceSet fences;
+
+  IoParentPool io_pool;  // caller requests' parents (request.cpp)
 
   // ALUA refresh coalescing (control): one RTPG in flight per LU.
   bool refresh_in_flight = false;

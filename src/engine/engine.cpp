@@ -95,7 +95,7 @@ void Engine::AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor
       dsm::NexusIdentity{a.initiator_name, a.isid, a.target_name, a.portal_group_tag, a.portal});
   n->transport = std::move(nexus);
   n->executor = &executor;
-  n->backoff = impl_->config.retry_interval;
+  n->backoff = impl_->timers.retry_interval();
   NexusRuntime* np = n.get();
   impl_->nexuses.push_back(std::move(n));
   Impl* impl = impl_.get();
@@ -165,6 +165,7 @@ std::vector<DiskInfo> Engine::Disks() const {
     info.fences_lifted = d.fences.fenced.load(std::memory_order_relaxed);
     info.fence_held_writes = d.fences.held.load(std::memory_order_relaxed);
     info.fence_failed_writes = d.fences.failed.load(std::memory_order_relaxed);
+    info.fence_aborts = d.fences.aborts.load(std::memory_order_relaxed);
     info.deferred_errors = d.deferred_errors.load(std::memory_order_relaxed);
     info.failover_stpgs = d.failover_stpgs.load(std::memory_order_relaxed);
     info.policy_stpgs = d.policy_stpgs.load(std::memory_order_relaxed);

@@ -177,6 +177,7 @@ struct DiskInfo {
   std::size_t fence_waiters = 0;
   std::uint64_t fences_recorded = 0, fences_lifted = 0;
   std::uint64_t fence_held_writes = 0, fence_failed_writes = 0;
+  std::uint64_t fence_aborts = 0;  // ABORT TASKs asked for fence entries
   std::uint64_t deferred_errors = 0;
   // SET TARGET PORT GROUPS sent for this LU: by explicit failover, and by
   // management sets (spec §4 step 14).

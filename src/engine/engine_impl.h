@@ -35,17 +35,6 @@ enum class IoOp : std::uint8_t { kRead, kWrite, kFlush, kUnmap, kWriteSame, kRea
 inline constexpr std::uint8_t kIoFua = 0x01;
 inline constexpr std::uint8_t kIoUnmap = 0x02;
 
-// The caller's request: completes when every chunk has.
-struct IoParent {
-  IoCallback done;
-  std::atomic<std::uint32_t> remaining{0};
-  std::mutex mutex;  // guards status (first error wins)
-  Status status;
-  std::vector<std::unique_ptr<IoChunk>> chunks;
-  // kReadCapacity: where the 32 bytes go (owned here).
-  std::vector<std::byte> scratch;
-};
-
 // One command's worth of a caller request (split to the maximum transfer
 // length). Lives until its parent completes. Its fields are touched by one
 // thread at a time: the dispatcher, then the nexus executor it was sent to,
@@ -78,6 +67,36 @@ struct IoChunk {
   [[nodiscard]] bool IsWrite() const noexcept {
     return op == IoOp::kWrite || op == IoOp::kUnmap || op == IoOp::kWriteSame;
   }
+  // Back to a fresh chunk for a pooled parent, keeping `owned`'s capacity.
+  void Reset() noexcept {
+    std::vector<std::byte> keep = std::move(owned);
+    *this = IoChunk{};
+    owned = std::move(keep);
+    owned.clear();
+  }
+};
+
+// The caller's request: completes when every chunk has.
+//
+// Caller requests take their parent from the disk's IoParentPool
+// (disk_runtime.h) and give it back when they complete, so the steady state
+// allocates nothing: the first chunk is inline (a request of one command
+// needs no second object), further chunks are kept in `chunks` with their
+// buffers' capacity. Internal users (discovery.cpp's READ CAPACITY) may
+// instead `new` a parent with `pool == nullptr` and their one chunk in
+// `chunks`: FinishChunk deletes such a parent after its callback.
+struct IoParent {
+  IoCallback done;
+  std::atomic<std::uint32_t> remaining{0};
+  std::mutex mutex;  // guards status (first error wins)
+  Status status;
+  IoChunk first;
+  // Pooled: chunks 2.. of the request, kept across uses (Submit uses as
+  // many as it needs). Not pooled: the parent's chunks.
+  std::vector<std::unique_ptr<IoChunk>> chunks;
+  // kReadCapacity: where the 32 bytes go (owned here).
+  std::vector<std::byte> scratch;
+  IoParentPool* pool = nullptr;  // the pool it returns to; nullptr: deleted
 };
 
 // An internal command's answer, on the control executor.
@@ -86,11 +105,46 @@ struct IoChunk {
 
 using CommandDone = std::function<void(const transport::Result&, std::span<const std::byte> data)>;
 
+// The MPIO_TIMERS_COUNTERS values a management set changes while requests
+// run (mgmt_access.cpp ApplyTimers): RetryCount, RetryInterval and
+// PDORemovePeriod (the no-path time). Written on the control executor, read
+// by any thread (reactors completing requests, callers queueing them) with
+// relaxed loads: each read takes whichever value is current, and a request
+// uses the values of the moment it reads them (a queued request keeps the
+// no-path deadline it was given).
+struct LiveTimers {
+  explicit LiveTimers(const EngineConfig& c) {
+    Set(c.retry_count, c.retry_interval, c.no_path_time);
+  }
+  void Set(std::uint32_t count, Duration interval, Duration no_path) noexcept {
+    retry_count_.store(count, std::memory_order_relaxed);
+    retry_interval_ns_.store(interval.count(), std::memory_order_relaxed);
+    no_path_time_ns_.store(no_path.count(), std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint32_t retry_count() const noexcept {
+    return retry_count_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] Duration retry_interval() const noexcept {
+    return Duration(retry_interval_ns_.load(std::memory_order_relaxed));
+  }
+  [[nodiscard]] Duration no_path_time() const noexcept {
+    return Duration(no_path_time_ns_.load(std::memory_order_relaxed));
+  }
+
+ private:
+  std::atomic<std::uint32_t> retry_count_{0};
+  std::atomic<Duration::rep> retry_interval_ns_{0};
+  std::atomic<Duration::rep> no_path_time_ns_{0};
+};
+
 struct Engine::Impl {
   Impl(EngineConfig c, Executor& ctl);
   ~Impl();
 
+  // Control executor only for the fields LiveTimers mirrors (retry_count,
+  // retry_interval, no_path_time): other threads read `timers`.
   EngineConfig config;
+  LiveTimers timers{config};
   Executor& control;
   dsm::DsmOptions options;
   dsm::Topology topology;

@@ -16,6 +16,7 @@
 //    command is the set's Status and the previous policy stays.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -26,16 +27,19 @@
 namespace openmpio::engine {
 namespace {
 
+// The STPG's answer: as data in the Status (status.h) and as text.
 Status StpgStatus(const transport::Result& r) {
   std::string msg = "SET TARGET PORT GROUPS: ";
+  std::optional<SenseCode> sense;
   if (r.outcome != transport::Outcome::kCompleted) {
     msg += transport::OutcomeName(r.outcome);
   } else if (r.status == scsi::ScsiStatus::kCheckCondition) {
     msg += "CHECK CONDITION";
     if (auto s = scsi::ParseSense(r.sense_bytes())) {
+      sense = SenseCode{static_cast<std::uint8_t>(s->key), s->asc, s->ascq};
       char buf[48];
-      std::snprintf(buf, sizeof buf, " (sense %X/%02X/%02X)", static_cast<unsigned>(s->key),
-                    static_cast<unsigned>(s->asc), static_cast<unsigned>(s->ascq));
+      std::snprintf(buf, sizeof buf, " (sense %X/%02X/%02X)", static_cast<unsigned>(sense->key),
+                    static_cast<unsigned>(sense->asc), static_cast<unsigned>(sense->ascq));
       msg += buf;
     }
   } else {
@@ -43,7 +47,13 @@ Status StpgStatus(const transport::Result& r) {
     std::snprintf(buf, sizeof buf, "status 0x%02X", static_cast<unsigned>(r.status));
     msg += buf;
   }
-  return Status(NtStatus::kIoDeviceError, std::move(msg));
+  Status st(NtStatus::kIoDeviceError, std::move(msg));
+  if (sense) st.SetSense(*sense);
+  if (r.outcome == transport::Outcome::kCompleted &&
+      r.status == scsi::ScsiStatus::kReservationConflict) {
+    st.SetReservationConflict();
+  }
+  return st;
 }
 
 // A path of `d` whose nexus can carry commands now.

@@ -12,7 +12,11 @@
 //     RefCmdSN the TMF cannot overtake the command on its connection, so a
 //     command still in a hung link arrives (and executes) before the answer.
 //     Sent as soon as the entry exists, and again every RetryInterval while
-//     the answer is not a fence (not connected, no answer, rejected).
+//     the answer is not a fence (not connected, no answer, rejected) — until
+//     the entry's no-path time is over: a dead link is not asked forever.
+//     An expired entry is asked again only when its nexus is reinstated
+//     (path_monitor.cpp) or another entry is recorded, and is fenced by a
+//     session reinstatement as any entry is.
 //   - A new session on the same nexus (session reinstatement, Connect after a
 //     failure): the target ended the old session and discards what it held
 //     and what still arrives from it (NexusRuntime::session).
@@ -83,7 +87,7 @@ bool Engine::Impl::FenceGate(IoChunk* c) {
     }
   }
   f.failed.fetch_add(1, std::memory_order_relaxed);
-  FinishChunk(c, NotFenced(d, c, config.no_path_time));
+  FinishChunk(c, NotFenced(d, c, timers.no_path_time()));
   return true;
 }
 
@@ -99,7 +103,7 @@ void Engine::Impl::RecordFence(IoChunk* c, TimePoint /*now*/) {
   e.session = c->session;
   // Deadlines are on the control clock (ArmFenceExpiry compares with it).
   e.recorded = control.Now();
-  e.deadline = e.recorded + config.no_path_time;
+  e.deadline = e.recorded + timers.no_path_time();
   {
     std::lock_guard<std::mutex> lock(f.mutex);
     e.id = f.next_id++;
@@ -133,6 +137,7 @@ void Engine::Impl::StartFences(DiskRuntime& d) {
       todo.push_back(Todo{e.id, e.nexus, e.tag, e.session});
     }
   }
+  d.fences.aborts.fetch_add(todo.size(), std::memory_order_relaxed);
   DiskRuntime* dp = &d;
   std::weak_ptr<bool> token = alive;
   for (const Todo& t : todo) {
@@ -165,18 +170,21 @@ void Engine::Impl::OnAbortAnswer(DiskRuntime& d, std::uint64_t entry_id,
     return;
   }
   bool any = false;
+  const TimePoint now = control.Now();
   {
     std::lock_guard<std::mutex> lock(d.fences.mutex);
     for (FenceEntry& e : d.fences.entries) {
       if (e.id == entry_id) e.abort_in_flight = false;
+      // Only entries still within their no-path time are asked again.
+      if (!e.expired && e.deadline > now) any = true;
     }
-    any = !d.fences.entries.empty();
   }
   // Not a fence (no answer, not connected, rejected): ask again later; a
-  // reinstatement of the nexus may fence it first.
+  // reinstatement of the nexus may fence it first. Past the no-path time
+  // nothing is asked on a timer (the entry expires: ExpireFences).
   if (!any || d.fences.retry_timer != 0 || shutting_down) return;
   DiskRuntime* dp = &d;
-  d.fences.retry_timer = control.PostAfter(config.retry_interval, [this, dp]() {
+  d.fences.retry_timer = control.PostAfter(timers.retry_interval(), [this, dp]() {
     dp->fences.retry_timer = 0;
     StartFences(*dp);
   });
@@ -244,7 +252,7 @@ void Engine::Impl::ReleaseFenceWaiters(DiskRuntime& d) {
   }
   for (IoChunk* c : fail) {
     f.failed.fetch_add(1, std::memory_order_relaxed);
-    FinishChunk(c, NotFenced(d, c, config.no_path_time));
+    FinishChunk(c, NotFenced(d, c, timers.no_path_time()));
   }
   for (IoChunk* c : go) Dispatch(c);
 }

@@ -174,20 +174,35 @@ std::vector<PathCounters> PerfOf(const Engine& engine, std::size_t index) {
   for (std::size_t i = 0; i < d.disk->paths.size() && i < d.path_stats.size(); ++i) {
     PathCounters c;
     c.id = d.disk->paths[i].id();
-    c.commands = d.path_stats[i].commands.load(std::memory_order_relaxed);
-    c.errors = d.path_stats[i].errors.load(std::memory_order_relaxed);
+    const PathStats& ps = d.path_stats[i];
+    c.commands = ps.commands.load(std::memory_order_relaxed);
+    c.errors = ps.errors.load(std::memory_order_relaxed);
+    c.reads = ps.reads.load(std::memory_order_relaxed);
+    c.writes = ps.writes.load(std::memory_order_relaxed);
+    c.bytes_read = ps.bytes_read.load(std::memory_order_relaxed);
+    c.bytes_written = ps.bytes_written.load(std::memory_order_relaxed);
+    c.retries = ps.retries.load(std::memory_order_relaxed);
+    for (std::size_t k = 0; k < kLatencyBuckets; ++k) {
+      c.latency[k] = ps.latency[k].load(std::memory_order_relaxed);
+    }
     out.push_back(c);
   }
   return out;
 }
 
 void ApplyTimers(Engine& engine, const dsm::MpioTimers& timers) {
-  // Only what the control thread alone reads is changed live. RetryCount,
-  // RetryInterval and PDORemovePeriod are read by the reactors while they
-  // complete requests (request.cpp), as plain fields: writing them here
-  // would race. They take effect at the next start (the backend keeps and
-  // saves them).
   Engine::Impl& impl = ImplOf(engine);
+  // RetryCount, RetryInterval and PDORemovePeriod: live. Reactors read them
+  // through Impl::timers (relaxed atomics); the config keeps them for the
+  // control thread's own readers (this thread).
+  const Duration interval = std::chrono::seconds(timers.retry_interval);
+  const Duration no_path = std::chrono::seconds(timers.pdo_remove_period);
+  impl.config.retry_count = timers.retry_count;
+  impl.config.retry_interval = interval;
+  impl.config.no_path_time = no_path;
+  impl.timers.Set(timers.retry_count, interval, no_path);
+
+  // Path verification: the control thread's alone; the timer is restarted.
   const Duration period = std::chrono::seconds(timers.path_verification_period);
   const bool enabled = timers.path_verify_enabled != 0;
   if (enabled == impl.config.path_verify_enabled && period == impl.config.path_verification_period) {

@@ -11,6 +11,7 @@
 // STATUS_NO_SUCH_DEVICE (or an empty answer), never undefined behaviour.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,7 @@
 #include "dsm/path_state.h"
 #include "dsm/topology.h"
 #include "dsm/types.h"
+#include "engine/disk_runtime.h"
 #include "engine/engine.h"
 #include "openmpio/expected.h"
 #include "openmpio/status.h"
@@ -81,12 +83,23 @@ struct PathSettingValue {
 [[nodiscard]] Status ApplyPathSettings(Engine& engine, std::size_t index,
                                        const std::vector<PathSettingValue>& settings);
 
-// Commands sent and errors seen per path (Disk::paths order), since start.
-// The engine counts commands per path, not reads/writes/bytes.
+// The counters of each path (Disk::paths order), since start (disk_runtime.h
+// PathStats): commands sent, errors seen; reads and writes that completed and
+// the bytes they carried (MSDSM_DEVICEPATH_PERF's NumberReads, NumberWrites,
+// BytesRead, BytesWritten before the management baseline); attempts retried;
+// and every completion by service time, power-of-two microsecond buckets
+// (latency[k] counts [LatencyBucketFloorUs(k), LatencyBucketFloorUs(k + 1))
+// us; the last bucket has no ceiling).
 struct PathCounters {
   dsm::DsmPathId id = 0;
   std::uint64_t commands = 0;
   std::uint64_t errors = 0;
+  std::uint64_t reads = 0;
+  std::uint64_t writes = 0;
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint64_t retries = 0;
+  std::array<std::uint64_t, kLatencyBuckets> latency{};
 };
 [[nodiscard]] std::vector<PathCounters> PerfOf(const Engine& engine, std::size_t index);
 

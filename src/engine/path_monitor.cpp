@@ -55,7 +55,7 @@ Verdict Classify(const transport::Result& r) {
 void Engine::Impl::FailNexus(NexusRuntime& n, const char* /*why*/) {
   if (n.failed) return;
   n.failed = true;
-  n.backoff = config.retry_interval;
+  n.backoff = timers.retry_interval();
   n.stats.path_failures.fetch_add(1, std::memory_order_relaxed);
   NoteFailure(n);
   for (const auto& lu : n.lus) {
@@ -114,7 +114,7 @@ bool Engine::Impl::HoldAsMarginal(NexusRuntime& n) {
 void Engine::Impl::ScheduleProbe(NexusRuntime& n) {
   if (shutting_down || n.probing) return;
   const bool starving = AnyDiskWithoutPath(n);
-  Duration delay = starving ? config.retry_interval : n.backoff;
+  Duration delay = starving ? timers.retry_interval() : n.backoff;
   if (!starving && n.held_until > control.Now()) delay = n.held_until - control.Now();
   const TimePoint due = control.Now() + delay;
   if (n.probe_timer != 0) {
@@ -231,8 +231,13 @@ void Engine::Impl::VerifyLus(NexusRuntime& n, std::size_t i, bool reinstate) {
       if (reinstate) {
         np->probing = false;
         np->failed = false;
-        np->backoff = config.retry_interval;
+        np->backoff = timers.retry_interval();
         if (!all_alive) ScheduleProbe(*np);
+        // The nexus answers again: ask ABORT TASK for fence entries whose
+        // timer retries ended with their no-path time (fence.cpp).
+        for (const auto& lu : np->lus) {
+          if (lu.disk->unknown_fate_count() != 0) StartFences(*lu.disk);
+        }
       }
       return;
     }

@@ -11,9 +11,12 @@
 //                                                             ├─ fail path ───► Dispatch
 //                                                             └─ fail to caller
 //
-// Allocation: one IoParent and its chunks per caller request (this step; a
-// per-thread pool can replace it). Dispatch, Select, StartIo and Submit do not
-// allocate beyond that; the error paths may.
+// Allocation: none in the steady state. A caller request takes a pooled
+// IoParent (disk_runtime.h IoParentPool) whose first chunk is inline and whose
+// further chunks are kept; Dispatch, Select, StartIo, the executor posts
+// (pointer-sized captures, stored in std::function's local buffer) and
+// Submit do not allocate. The error paths, the no-path queue and the fence
+// set may (dispatch_alloc_test.cpp pins the steady state at 0).
 //
 // Threads: Dispatch runs on the caller's thread (or control / a nexus
 // executor on a re-dispatch); SendOnNexus and HandleCompletion on the chosen
@@ -21,6 +24,7 @@
 // executor and come back through Dispatch.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -33,18 +37,50 @@
 namespace openmpio::engine {
 namespace {
 
+// A request failed to its caller: the target's answer goes into the Status
+// as data (status.h: the errno table reads it) and into the text for people.
 Status Describe(const DiskRuntime& d, const dsm::ErrorDecision& dec, const transport::Result& r) {
   std::string msg = "disk " + d.name + ": " + (dec.rule ? dec.rule->text : "error");
+  std::optional<SenseCode> sense;
   if (r.outcome == transport::Outcome::kCompleted && r.status == scsi::ScsiStatus::kCheckCondition) {
     if (auto s = scsi::ParseSense(r.sense_bytes())) {
+      sense = SenseCode{static_cast<std::uint8_t>(s->key), s->asc, s->ascq};
       char buf[48];
-      std::snprintf(buf, sizeof buf, " (sense %X/%02X/%02X)", static_cast<unsigned>(s->key),
-                    static_cast<unsigned>(s->asc), static_cast<unsigned>(s->ascq));
+      std::snprintf(buf, sizeof buf, " (sense %X/%02X/%02X)", static_cast<unsigned>(sense->key),
+                    static_cast<unsigned>(sense->asc), static_cast<unsigned>(sense->ascq));
       msg += buf;
     }
   }
-  if (r.status == scsi::ScsiStatus::kReservationConflict) msg += " (RESERVATION CONFLICT)";
-  return Status(NtStatus::kIoDeviceError, std::move(msg));
+  const bool conflict = r.outcome == transport::Outcome::kCompleted &&
+                        r.status == scsi::ScsiStatus::kReservationConflict;
+  if (conflict) msg += " (RESERVATION CONFLICT)";
+  Status st(NtStatus::kIoDeviceError, std::move(msg));
+  if (sense) st.SetSense(*sense);
+  if (conflict) st.SetReservationConflict();
+  return st;
+}
+
+// MSDSM_DEVICEPATH_PERF's counts: a command that completed on its path,
+// with the bytes it carried (WRITE SAME carries one block).
+void CountSuccess(PathStats& ps, const IoChunk& c, std::uint32_t block_size) {
+  switch (c.op) {
+    case IoOp::kRead:
+      ps.reads.fetch_add(1, std::memory_order_relaxed);
+      ps.bytes_read.fetch_add(c.data_in.size(), std::memory_order_relaxed);
+      break;
+    case IoOp::kWrite:
+      ps.writes.fetch_add(1, std::memory_order_relaxed);
+      ps.bytes_written.fetch_add(c.data_out.size(), std::memory_order_relaxed);
+      break;
+    case IoOp::kWriteSame:
+      ps.writes.fetch_add(1, std::memory_order_relaxed);
+      ps.bytes_written.fetch_add(block_size, std::memory_order_relaxed);
+      break;
+    case IoOp::kFlush:
+    case IoOp::kUnmap:
+    case IoOp::kReadCapacity:
+      break;
+  }
 }
 
 }  // namespace
@@ -93,7 +129,7 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
     return;
   }
 
-  auto parent = std::make_unique<IoParent>();
+  IoParent* parent = d.io_pool.Get();
   parent->done = std::move(done);
   const std::uint64_t first = offset / bs;
   const std::uint64_t total = length / bs;
@@ -102,9 +138,17 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
   if (op == IoOp::kWriteSame) limit = d.max_write_same_blocks.load(std::memory_order_relaxed);
   if (limit == 0) limit = 1;
 
+  std::size_t count = 0;
   auto add = [&](std::uint64_t lba, std::uint32_t blocks) {
-    auto c = std::make_unique<IoChunk>();
-    c->parent = parent.get();
+    // Chunk 1 is inline; 2.. are the parent's kept ones, made at a new peak.
+    IoChunk* c = &parent->first;
+    if (count > 0) {
+      if (parent->chunks.size() < count) parent->chunks.push_back(std::make_unique<IoChunk>());
+      c = parent->chunks[count - 1].get();
+    }
+    ++count;
+    c->Reset();
+    c->parent = parent;
     c->disk = &d;
     c->op = op;
     c->flags = flags;
@@ -127,7 +171,6 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
     c->hint.kind = op == IoOp::kRead    ? dsm::IoKind::kRead
                    : op == IoOp::kWrite ? dsm::IoKind::kWrite
                                         : dsm::IoKind::kOther;
-    parent->chunks.push_back(std::move(c));
   };
   if (op == IoOp::kFlush) {
     add(0, 0);
@@ -138,12 +181,14 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
       done_blocks += n;
     }
   }
-  std::vector<IoChunk*> chunks;
-  chunks.reserve(parent->chunks.size());
-  for (auto& c : parent->chunks) chunks.push_back(c.get());
-  parent->remaining.store(static_cast<std::uint32_t>(chunks.size()), std::memory_order_relaxed);
-  parent.release();  // freed by the last FinishChunk
-  for (IoChunk* c : chunks) Dispatch(c);
+  parent->remaining.store(static_cast<std::uint32_t>(count), std::memory_order_relaxed);
+  // A chunk may finish inside Dispatch (fence or queue refusal), but the
+  // parent is recycled only by the last one: every read of it here happens
+  // before the last chunk's Dispatch.
+  for (std::size_t i = 0; i < count; ++i) {
+    IoChunk* c = i == 0 ? &parent->first : parent->chunks[i - 1].get();
+    Dispatch(c);
+  }
 }
 
 void Engine::Impl::Dispatch(IoChunk* c) {
@@ -245,9 +290,12 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
   NexusRuntime& n = *c->nexus;
   const TimePoint now = n.executor->Now();
   const auto service = now - c->started;
-  c->policy->EndIo(c->entry, c->hint,
-                   service.count() > 0 ? static_cast<std::uint64_t>(service.count()) : 0);
+  const std::uint64_t service_ns =
+      service.count() > 0 ? static_cast<std::uint64_t>(service.count()) : 0;
+  c->policy->EndIo(c->entry, c->hint, service_ns);
   n.stats.completions.fetch_add(1, std::memory_order_relaxed);
+  PathStats& ps = d.path_stats[c->entry.path_index];
+  ps.latency[LatencyBucket(service_ns / 1000)].fetch_add(1, std::memory_order_relaxed);
 
   dsm::Completion comp;
   dsm::ErrorContext ctx;
@@ -278,7 +326,8 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
       // at once, no fence needed (a libiscsi local cancel is kConnectionLost).
       ++c->retries;
       n.stats.retries.fetch_add(1, std::memory_order_relaxed);
-      if (c->retries > config.retry_count + 8) {
+      ps.retries.fetch_add(1, std::memory_order_relaxed);
+      if (c->retries > timers.retry_count() + 8) {
         FinishChunk(c, Status(NtStatus::kIoDeviceError,
                               "disk " + d.name + ": request aborted by task management " +
                                   std::to_string(c->retries) + " times"));
@@ -289,7 +338,7 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     }
   }
   if (transport_level) n.stats.transport_errors.fetch_add(1, std::memory_order_relaxed);
-  ctx.retry_count = config.retry_count;
+  ctx.retry_count = timers.retry_count();
   ctx.retries_done = c->retries;
   {
     const SnapshotCell::Pin pin = d.snapshot.Acquire();
@@ -303,17 +352,18 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     Duration window = std::chrono::milliseconds(d.transition_window_ms.load(std::memory_order_relaxed));
     // DESIGN.md "Timers": never longer than the no-path time when no other
     // path is usable.
-    if (!ctx.other_path_serves_lu) window = std::min(window, config.no_path_time);
+    if (!ctx.other_path_serves_lu) window = std::min(window, timers.no_path_time());
     ctx.transition_time_exceeded = now - *c->first_transition >= window;
   }
   const dsm::ErrorDecision dec = dsm::InterpretError(comp, ctx);
   if (dec.follow_ups != dsm::follow_up::kNone) StartFollowUps(n, d, dec.follow_ups);
   if (dec.action != dsm::ErrorAction::kComplete) {
-    d.path_stats[c->entry.path_index].errors.fetch_add(1, std::memory_order_relaxed);
+    ps.errors.fetch_add(1, std::memory_order_relaxed);
   }
 
   switch (dec.action) {
     case dsm::ErrorAction::kComplete:
+      CountSuccess(ps, *c, d.block_size);
       FinishChunk(c, OkStatus());
       return;
     case dsm::ErrorAction::kDeferredError:
@@ -323,8 +373,9 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     case dsm::ErrorAction::kRetrySamePath: {
       ++c->retries;
       n.stats.retries.fetch_add(1, std::memory_order_relaxed);
+      ps.retries.fetch_add(1, std::memory_order_relaxed);
       const Duration delay =
-          dec.delay == dsm::RetryDelay::kRetryInterval    ? config.retry_interval
+          dec.delay == dsm::RetryDelay::kRetryInterval    ? timers.retry_interval()
           : dec.delay == dsm::RetryDelay::kTransitionPause ? config.transition_pause
                                                            : Duration{0};
       c->policy->StartIo(c->entry, c->hint);
@@ -334,6 +385,7 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     case dsm::ErrorAction::kRefreshAluaRedispatch: {
       ++c->retries;
       n.stats.retries.fetch_add(1, std::memory_order_relaxed);
+      ps.retries.fetch_add(1, std::memory_order_relaxed);
       Duration pause{0};
       if (dec.delay == dsm::RetryDelay::kTransitionPause) {
         if (!c->first_transition) c->first_transition = now;
@@ -382,13 +434,57 @@ void Engine::Impl::FinishChunk(IoChunk* c, Status s) {
     if (p->status.ok()) p->status = std::move(s);
   }
   if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  Status final_status;
-  {
-    std::lock_guard<std::mutex> lock(p->mutex);
-    final_status = p->status;
+  // The last chunk: every other chunk's write of `status` (under the mutex)
+  // came before its release decrement, which this acquire saw.
+  Status final_status = std::move(p->status);
+  p->status = OkStatus();
+  if (p->pool == nullptr) {  // an internal parent: its callback may read it
+    p->done(final_status);
+    delete p;
+    return;
   }
-  p->done(final_status);
+  // Back to the pool before the callback, so a request the callback submits
+  // can reuse it (moving a std::function does not allocate).
+  IoCallback done = std::move(p->done);
+  p->done = nullptr;
+  p->pool->Put(p);
+  done(final_status);
+}
+
+// ---- the parent pool (disk_runtime.h) ----------------------------------------------
+
+IoParentPool::~IoParentPool() {
+  for (IoParent* p : free_) delete p;
+}
+
+IoParent* IoParentPool::Get() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!free_.empty()) {
+      IoParent* p = free_.back();
+      free_.pop_back();
+      return p;
+    }
+  }
+  auto* p = new IoParent();
+  p->pool = this;
+  return p;
+}
+
+void IoParentPool::Put(IoParent* p) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.size() < kMaxFree) {
+      free_.push_back(p);
+      return;
+    }
+  }
   delete p;
+}
+
+std::size_t IoParentPool::free_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return free_.size();
 }
 
 // ---- no usable path ---------------------------------------------------------------------
@@ -418,7 +514,7 @@ void Engine::Impl::EnqueueNoPath(IoChunk* c) {
                             "disk " + d.name + ": no usable path and the no-path queue is full"));
       return;
     }
-    if (!c->no_path_deadline) c->no_path_deadline = control.Now() + config.no_path_time;
+    if (!c->no_path_deadline) c->no_path_deadline = control.Now() + timers.no_path_time();
     d.no_path_queue.push_back(c);
   }
   DiskRuntime* dp = &d;
@@ -481,7 +577,7 @@ void Engine::Impl::ExpireNoPath(DiskRuntime& d) {
     }
     d.no_path_queue.erase(keep, d.no_path_queue.end());
   }
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(config.no_path_time).count();
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timers.no_path_time()).count();
   for (IoChunk* c : expired) {
     FinishChunk(c, Status(NtStatus::kDeviceNotReady,
                           "disk " + d.name + ": no usable path for " + std::to_string(secs) +

@@ -193,17 +193,23 @@ Expected<mgmt::DiskSnapshot> EngineBackend::Snapshot(std::size_t index) {
   s.selection = std::move(copy->selection);
   s.generation = GenerationOf(copy->designator, copy->fingerprint);
   const DiskState& state = disks_[copy->designator];
-  // MSDSM_DEVICEPATH_PERF: the engine counts commands per path, not reads,
-  // writes or bytes (engine/mgmt_access.h PerfOf). Until it does, NumberReads
-  // carries every command sent on the path (reads and writes alike) and the
-  // other fields stay 0.
+  // MSDSM_DEVICEPATH_PERF from the engine's per-path counts (PerfOf), less
+  // the baseline of the last MSDsmClearCounters. NumberReads / NumberWrites
+  // are ULONGs: they saturate rather than wrap.
   for (const engine::PathCounters& c : engine::PerfOf(engine_, index)) {
     mgmt::PathPerf p;
     p.path_id = c.id;
-    const auto base = state.counter_base.find(c.id);
-    const std::uint64_t from = base == state.counter_base.end() ? 0 : base->second;
-    const std::uint64_t n = c.commands >= from ? c.commands - from : 0;
-    p.number_reads = n > 0xFFFFFFFFULL ? 0xFFFFFFFFU : static_cast<std::uint32_t>(n);
+    const auto it = state.counter_base.find(c.id);
+    const DiskState::PerfBase base =
+        it == state.counter_base.end() ? DiskState::PerfBase{} : it->second;
+    auto since = [](std::uint64_t now, std::uint64_t from) { return now >= from ? now - from : 0; };
+    auto ulong = [](std::uint64_t n) {
+      return n > 0xFFFFFFFFULL ? 0xFFFFFFFFU : static_cast<std::uint32_t>(n);
+    };
+    p.number_reads = ulong(since(c.reads, base.reads));
+    p.number_writes = ulong(since(c.writes, base.writes));
+    p.bytes_read = since(c.bytes_read, base.bytes_read);
+    p.bytes_written = since(c.bytes_written, base.bytes_written);
     s.perf.push_back(p);
   }
   s.disk = std::move(copy->disk);
@@ -306,7 +312,8 @@ void EngineBackend::ClearCounters(const std::string& designator, mgmt::StatusCal
     // reports, DiskInfo::paths).
     DiskState& state = disks_[designator];
     for (const engine::PathCounters& c : engine::PerfOf(engine_, *index)) {
-      state.counter_base[c.id] = c.commands;
+      state.counter_base[c.id] =
+          DiskState::PerfBase{c.reads, c.writes, c.bytes_read, c.bytes_written};
     }
     done(OkStatus());
   });

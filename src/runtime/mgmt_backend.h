@@ -87,7 +87,11 @@ class EngineBackend : public mgmt::Backend {
   struct DiskState {
     std::uint64_t fingerprint = 0;
     std::uint64_t generation = 0;
-    std::map<dsm::DsmPathId, std::uint64_t> counter_base;  // ClearCounters
+    // ClearCounters: the engine's counts at the last clear, per path.
+    struct PerfBase {
+      std::uint64_t reads = 0, writes = 0, bytes_read = 0, bytes_written = 0;
+    };
+    std::map<dsm::DsmPathId, PerfBase> counter_base;
   };
   // Control executor: the engine index of a designator, or nullopt.
   [[nodiscard]] std::optional<std::size_t> IndexOf(const std::string& designator) const;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -86,6 +87,12 @@ class Load {
   // call and completion takes this lock (recursive: a request may complete
   // inside the call that issued it).
   void SetMutex(std::recursive_mutex* m) { mutex_ = m; }
+  // With a clock, every request's latency (issue → callback) is measured;
+  // max_latency() is the longest so far, ResetMaxLatency starts again.
+  void SetClock(const Executor* clock) { clock_ = clock; }
+  [[nodiscard]] Duration max_latency() const { return max_latency_; }
+  void ResetMaxLatency() { max_latency_ = Duration{0}; }
+  [[nodiscard]] std::size_t in_flight() const { return issued_ - completed_; }
 
   void Start(std::size_t total, std::size_t depth) {
     total_ += total;
@@ -105,6 +112,7 @@ class Load {
     std::uint32_t blocks = 0;
     std::uint64_t stamp = 0;
     std::vector<std::byte> buf;
+    TimePoint issued{};
   };
 
   void IssueOne() {
@@ -126,6 +134,7 @@ class Load {
     op->write = (rng_() & 1U) != 0;
     op->buf.resize(std::size_t{op->blocks} * 512);
     const std::uint64_t offset = (base_ + op->lba) * 512;
+    if (clock_ != nullptr) op->issued = clock_->Now();
     if (op->write) {
       op->stamp = ++next_stamp_;
       for (std::uint32_t i = 0; i < op->blocks; ++i) {
@@ -142,6 +151,7 @@ class Load {
     std::unique_lock<std::recursive_mutex> lock;
     if (mutex_ != nullptr) lock = std::unique_lock<std::recursive_mutex>(*mutex_);
     ++completed_;
+    if (clock_ != nullptr) max_latency_ = std::max(max_latency_, clock_->Now() - op.issued);
     if (!s.ok()) {
       ++errors_;
       statuses_.push_back(s);
@@ -171,6 +181,8 @@ class Load {
 
   static constexpr std::uint64_t kUnknown = ~std::uint64_t{0};
   std::recursive_mutex* mutex_ = nullptr;
+  const Executor* clock_ = nullptr;
+  Duration max_latency_{0};
   DiskHandle disk_;
   std::mt19937_64 rng_;
   std::vector<std::uint64_t> stamps_;

@@ -165,28 +165,51 @@ TEST_F(EngineScenarioTest, ACorruptingArrayIsCaughtByTheVerification) {
   EXPECT_GT(l.mismatches(), 0U) << "a corrupting array must not pass the data check";
 }
 
-// Policy changed live, every selectable policy in turn, under load: no
-// error, and the load keeps completing right after each change (no stall:
-// 50 completions within 50 ms of virtual time, at ~0.2 ms per I/O).
+// Policy changed live, every selectable policy in turn, twice, under load:
+// no error, no corrupted block, and no stall. Precisely, in virtual time: 16
+// requests are in flight at every change, and no request's latency (issue →
+// callback) exceeds the longest single-command service time of the sim
+// (measured first, on the same load with no change: the link's round trip,
+// 2 x 100 us — every request here is one command) plus the set's own work
+// (the virtual time SetLoadBalancePolicy took on the control executor).
 TEST_F(EngineScenarioTest, PolicyChangedLiveUnderLoad) {
   Build();
   const std::size_t d0 = DiskOfLu(0);
   const DiskInfo info = engine_->Disks()[d0];
   Load l(engine_->Disk(d0), 8192, 106);
-  l.Start(3000, 16);
+  l.SetClock(&ex_);
+  l.Start(4000, 16);
+  // The baseline: the longest request of the load with the policy unchanged.
+  const std::size_t warm = l.completed();
+  ASSERT_TRUE(RunUntil([&] { return l.completed() >= warm + 500; }, seconds(1)));
+  const Duration service = l.max_latency();
+  EXPECT_EQ(service, std::chrono::microseconds(200)) << "the sim's round trip (2 x 100 us)";
+  l.ResetMaxLatency();
+
+  Duration set_work{0};
+  std::size_t changes = 0;
   using P = dsm::LoadBalancePolicy;
   for (int round = 0; round < 2; ++round) {
     for (P p : {P::kFailOverOnly, P::kRoundRobin, P::kRoundRobinWithSubset, P::kLeastQueueDepth,
                 P::kWeightedPaths, P::kLeastBlocks, P::kServiceTime}) {
       const dsm::DsmPathId pref = p == P::kFailOverOnly ? PathOnPort(info, 2)->id : dsm::kNoPreferredPath;
+      ASSERT_EQ(l.in_flight(), 16U) << "the change happens under load";
+      const TimePoint t0 = ex_.Now();
       ASSERT_TRUE(engine_->SetLoadBalancePolicy(d0, p, pref).ok()) << static_cast<int>(p);
+      set_work = std::max(set_work, ex_.Now() - t0);
+      ++changes;
       const std::size_t before = l.completed();
       ASSERT_TRUE(RunUntil([&] { return l.completed() >= before + 50; }, milliseconds(50)))
           << "stalled after switching to policy " << static_cast<int>(p);
       EXPECT_EQ(engine_->Disks()[d0].policy, p);
+      EXPECT_LE(l.max_latency(), service + set_work)
+          << "a request took longer than one command right after switching to policy "
+          << static_cast<int>(p);
     }
   }
+  EXPECT_EQ(changes, 14U);
   ASSERT_TRUE(RunLoad(l));
+  EXPECT_LE(l.max_latency(), service + set_work);
   EXPECT_EQ(l.errors(), 0U);
   EXPECT_EQ(l.mismatches(), 0U);
   for (const auto& m : l.messages()) ADD_FAILURE() << m;
