@@ -316,7 +316,7 @@ void Engine::Impl::ReadCapacity(DiskRuntime& d, bool again) {
       const bool asked_again = std::exchange(dp->capacity_again, false);
       if (!rc) {
         const bool was_ready = dp->ready.load(std::memory_order_acquire);
-        control.PostAfter(config.retry_interval, [this, dp, token, was_ready]() {
+        control.PostAfter(timers.retry_interval(), [this, dp, token, was_ready]() {
           if (!token.expired()) ReadCapacity(*dp, was_ready);
         });
         return;
@@ -413,8 +413,8 @@ void Engine::Impl::RescanLuns(NexusRuntime& n, std::uint32_t attempt) {
       np->rescan_in_flight = false;
       if (std::exchange(np->rescan_again, false)) {
         RescanLuns(*np);
-      } else if (attempt < config.retry_count) {
-        control.PostAfter(config.retry_interval, [this, np, attempt, token]() {
+      } else if (attempt < timers.retry_count()) {
+        control.PostAfter(timers.retry_interval(), [this, np, attempt, token]() {
           if (!token.expired()) RescanLuns(*np, attempt + 1);
         });
       }

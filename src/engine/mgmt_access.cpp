@@ -192,15 +192,11 @@ std::vector<PathCounters> PerfOf(const Engine& engine, std::size_t index) {
 
 void ApplyTimers(Engine& engine, const dsm::MpioTimers& timers) {
   Engine::Impl& impl = ImplOf(engine);
-  // RetryCount, RetryInterval and PDORemovePeriod: live. Reactors read them
-  // through Impl::timers (relaxed atomics); the config keeps them for the
-  // control thread's own readers (this thread).
-  const Duration interval = std::chrono::seconds(timers.retry_interval);
-  const Duration no_path = std::chrono::seconds(timers.pdo_remove_period);
-  impl.config.retry_count = timers.retry_count;
-  impl.config.retry_interval = interval;
-  impl.config.no_path_time = no_path;
-  impl.timers.Set(timers.retry_count, interval, no_path);
+  // RetryCount, RetryInterval and PDORemovePeriod: live. Every reader, on
+  // any thread, reads them through Impl::timers (relaxed atomics); the
+  // config's fields are only their initial values.
+  impl.timers.Set(timers.retry_count, std::chrono::seconds(timers.retry_interval),
+                  std::chrono::seconds(timers.pdo_remove_period));
 
   // Path verification: the control thread's alone; the timer is restarted.
   const Duration period = std::chrono::seconds(timers.path_verification_period);
