@@ -166,7 +166,7 @@ class FuzzBackend : public mgmt::Backend {
     for (FuzzDisk& f : disks_) {
       f.name.designator = scsi::DesignatorText(f.disk.lu_designator);
       for (const dsm::Path& p : f.disk.paths) {
-        f.perf.push_back(mgmt::PathPerf{p.id(), 10, 5, 40960, 20480});
+        f.perf.push_back(mgmt::PathPerf{p.id(), 10, 5, 40960, 20480, 1, {{128, 256, 3}}});
       }
     }
   }

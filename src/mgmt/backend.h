@@ -49,12 +49,24 @@ struct DiskName {
 
 // MSDSM_DEVICEPATH_PERF of one path (spec/msdsm.md §2), counted since the
 // last MSDsmClearCounters.
+// Completions whose service time was in [from_us, to_us) microseconds;
+// to_us 0: no upper bound (the last bucket).
+struct LatencyBucket {
+  std::uint64_t from_us = 0;
+  std::uint64_t to_us = 0;
+  std::uint64_t count = 0;
+};
+
 struct PathPerf {
   dsm::DsmPathId path_id = 0;  // PathId
   std::uint32_t number_reads = 0;
   std::uint32_t number_writes = 0;
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
+  // Beyond MSDSM_DEVICEPATH_PERF (reported by Show, not by the MSDSM class):
+  // attempts retried on this path, and every completion by service time.
+  std::uint64_t retries = 0;
+  std::vector<LatencyBucket> latency;
 };
 
 // A copy of one disk as the engine's control thread saw it at one instant.

@@ -307,6 +307,14 @@ Json DiskTreeJson(const DiskSnapshot& s, const dsm::DsmOptions& options) {
       e["NumberWrites"] = s.perf[i].number_writes;
       e["BytesRead"] = s.perf[i].bytes_read;
       e["BytesWritten"] = s.perf[i].bytes_written;
+      e["Retries"] = s.perf[i].retries;
+      Json lat = Json::array();
+      for (const LatencyBucket& b : s.perf[i].latency) {
+        lat.push_back(Json{{"FromUs", b.from_us},
+                           {"ToUs", b.to_us == 0 ? Json(nullptr) : Json(b.to_us)},
+                           {"Count", b.count}});
+      }
+      e["LatencyUs"] = std::move(lat);
     }
     paths.push_back(std::move(e));
   }

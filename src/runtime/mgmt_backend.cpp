@@ -193,15 +193,16 @@ Expected<mgmt::DiskSnapshot> EngineBackend::Snapshot(std::size_t index) {
   s.selection = std::move(copy->selection);
   s.generation = GenerationOf(copy->designator, copy->fingerprint);
   const DiskState& state = disks_[copy->designator];
-  // MSDSM_DEVICEPATH_PERF from the engine's per-path counts (PerfOf), less
-  // the baseline of the last MSDsmClearCounters. NumberReads / NumberWrites
+  // MSDSM_DEVICEPATH_PERF (and retries, the latency buckets that are not
+  // empty) from the engine's per-path counts (PerfOf), less the baseline of
+  // the last MSDsmClearCounters. NumberReads / NumberWrites
   // are ULONGs: they saturate rather than wrap.
   for (const engine::PathCounters& c : engine::PerfOf(engine_, index)) {
     mgmt::PathPerf p;
     p.path_id = c.id;
     const auto it = state.counter_base.find(c.id);
-    const DiskState::PerfBase base =
-        it == state.counter_base.end() ? DiskState::PerfBase{} : it->second;
+    const engine::PathCounters base =
+        it == state.counter_base.end() ? engine::PathCounters{} : it->second;
     auto since = [](std::uint64_t now, std::uint64_t from) { return now >= from ? now - from : 0; };
     auto ulong = [](std::uint64_t n) {
       return n > 0xFFFFFFFFULL ? 0xFFFFFFFFU : static_cast<std::uint32_t>(n);
@@ -210,7 +211,15 @@ Expected<mgmt::DiskSnapshot> EngineBackend::Snapshot(std::size_t index) {
     p.number_writes = ulong(since(c.writes, base.writes));
     p.bytes_read = since(c.bytes_read, base.bytes_read);
     p.bytes_written = since(c.bytes_written, base.bytes_written);
-    s.perf.push_back(p);
+    p.retries = since(c.retries, base.retries);
+    for (std::size_t k = 0; k < engine::kLatencyBuckets; ++k) {
+      const std::uint64_t n = since(c.latency[k], base.latency[k]);
+      if (n == 0) continue;
+      p.latency.push_back(mgmt::LatencyBucket{
+          engine::LatencyBucketFloorUs(k),
+          k + 1 < engine::kLatencyBuckets ? engine::LatencyBucketFloorUs(k + 1) : 0, n});
+    }
+    s.perf.push_back(std::move(p));
   }
   s.disk = std::move(copy->disk);
   return s;
@@ -312,8 +321,7 @@ void EngineBackend::ClearCounters(const std::string& designator, mgmt::StatusCal
     // reports, DiskInfo::paths).
     DiskState& state = disks_[designator];
     for (const engine::PathCounters& c : engine::PerfOf(engine_, *index)) {
-      state.counter_base[c.id] =
-          DiskState::PerfBase{c.reads, c.writes, c.bytes_read, c.bytes_written};
+      state.counter_base[c.id] = c;
     }
     done(OkStatus());
   });

@@ -29,6 +29,7 @@
 #include "config/config.h"
 #include "dsm/lb_defaults.h"
 #include "engine/engine.h"
+#include "engine/mgmt_access.h"
 #include "mgmt/backend.h"
 #include "transport/sim/sim_fabric.h"
 
@@ -88,10 +89,8 @@ class EngineBackend : public mgmt::Backend {
     std::uint64_t fingerprint = 0;
     std::uint64_t generation = 0;
     // ClearCounters: the engine's counts at the last clear, per path.
-    struct PerfBase {
-      std::uint64_t reads = 0, writes = 0, bytes_read = 0, bytes_written = 0;
-    };
-    std::map<dsm::DsmPathId, PerfBase> counter_base;
+    // The engine's counters at the last MSDsmClearCounters, per path.
+    std::map<dsm::DsmPathId, engine::PathCounters> counter_base;
   };
   // Control executor: the engine index of a designator, or nullopt.
   [[nodiscard]] std::optional<std::size_t> IndexOf(const std::string& designator) const;

@@ -1,7 +1,6 @@
 // Synchronous wrappers over DiskHandle's asynchronous calls, and the one
 // Status → errno table (runtime.h).
 #include <cerrno>
-#include <cstdio>
 #include <future>
 #include <memory>
 #include <optional>
@@ -39,21 +38,6 @@ int ErrnoFromSense(SenseCode s) noexcept {
     if (s.asc == 0x26) return ENOTSUP;  // INVALID FIELD IN PARAMETER LIST
   }
   return EIO;
-}
-
-// Transitional: a Status built by hand from text only, as
-// tests/integration/nbd/nbd_test.cpp (Errno.TableMaps...) still does. Every
-// Status the engine makes carries the sense as data, which wins; remove this
-// once that test builds its Statuses with SetSense.
-std::optional<SenseCode> SenseFromLegacyText(const std::string& message) noexcept {
-  const auto at = message.find("(sense ");
-  if (at == std::string::npos) return std::nullopt;
-  unsigned key = 0, asc = 0, ascq = 0;
-  if (std::sscanf(message.c_str() + at, "(sense %1X/%2X/%2X)", &key, &asc, &ascq) != 3) {
-    return std::nullopt;
-  }
-  return SenseCode{static_cast<std::uint8_t>(key), static_cast<std::uint8_t>(asc),
-                   static_cast<std::uint8_t>(ascq)};
 }
 
 }  // namespace
@@ -97,7 +81,6 @@ int ErrnoFromStatus(const Status& status) noexcept {
       return ENOMEM;
     case NtStatus::kIoDeviceError: {
       if (const auto sense = status.sense()) return ErrnoFromSense(*sense);
-      if (const auto legacy = SenseFromLegacyText(status.message())) return ErrnoFromSense(*legacy);
       return EIO;  // RESERVATION CONFLICT (status.reservation_conflict()) included
     }
     case NtStatus::kDeviceNotReady:  // no usable path within the no-path time

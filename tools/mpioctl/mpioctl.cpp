@@ -156,8 +156,9 @@ void PrintDiskTree(const json& d) {
     if (p.value("PreferredPath", 0) != 0) std::cout << " preferred";
     if (p.value("Promoted", false)) std::cout << " promoted";
     std::cout << " weight=" << Str(p, "PathWeight") << " inflight=" << Str(p, "OutstandingRequests")
-              << " reads=" << Str(p, "NumberReads") << " writes=" << Str(p, "NumberWrites")
-              << "\n";
+              << " reads=" << Str(p, "NumberReads") << " writes=" << Str(p, "NumberWrites");
+    if (p.contains("Retries")) std::cout << " retries=" << Str(p, "Retries");
+    std::cout << "\n";
   };
   if (groups.empty()) {
     std::cout << "`-+- no ALUA\n";
@@ -489,11 +490,33 @@ int main(int argc, char** argv) {
             all.push_back(r);
             continue;
           }
+          // Retries and service times are openmpio's, beside the MSDSM class:
+          // from Show (best effort: an older server without them prints none).
+          const json shown = c.Call({{"method", "Show"}, {"InstanceName", n}});
+          auto extras = [&shown](const json& id) -> const json* {
+            if (StatusCode(shown) != 0 || !shown.contains("Disks") || shown["Disks"].empty() ||
+                !shown["Disks"][0].contains("Paths")) {
+              return nullptr;
+            }
+            for (const json& sp : shown["Disks"][0]["Paths"]) {
+              if (sp.value("DsmPathId", json()) == id) return &sp;
+            }
+            return nullptr;
+          };
           std::cout << n << "\n";
           for (const json& p : r["PerfInfo"]) {
             std::cout << "  " << Str(p, "PathId") << " reads=" << Str(p, "NumberReads")
                       << " writes=" << Str(p, "NumberWrites") << " bytes_read=" << Str(p, "BytesRead")
-                      << " bytes_written=" << Str(p, "BytesWritten") << "\n";
+                      << " bytes_written=" << Str(p, "BytesWritten");
+            if (const json* x = extras(p["PathId"]); x != nullptr && x->contains("Retries")) {
+              std::cout << " retries=" << Str(*x, "Retries") << "\n    latency";
+              for (const json& b : x->value("LatencyUs", json::array())) {
+                std::cout << " " << Str(b, "FromUs") << "-"
+                          << (b["ToUs"].is_null() ? std::string("") : Str(b, "ToUs")) << "us:"
+                          << Str(b, "Count");
+              }
+            }
+            std::cout << "\n";
           }
         }
         if (as_json) {

@@ -67,6 +67,8 @@ class FakeBackend : public Backend {
       perf.number_writes = 5;
       perf.bytes_read = 40960;
       perf.bytes_written = 20480;
+      perf.retries = 2;
+      perf.latency = {LatencyBucket{128, 256, 12}, LatencyBucket{1048576, 0, 1}};
       d.perf.push_back(perf);
     }
     disks.push_back(std::move(d));
@@ -146,7 +148,7 @@ class FakeBackend : public Backend {
     ++clear_calls;
     FakeDisk* d = Find(designator);
     if (d != nullptr) {
-      for (PathPerf& p : d->perf) p = PathPerf{p.path_id, 0, 0, 0, 0};
+      for (PathPerf& p : d->perf) p = PathPerf{p.path_id, 0, 0, 0, 0, 0, {}};
     }
     Run("ClearCounters", [done] { done(Status()); });
   }

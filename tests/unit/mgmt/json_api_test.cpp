@@ -578,6 +578,23 @@ TEST_F(JsonApiTest, ShowGivesTheTreeOfEveryDisk) {
   EXPECT_EQ(one["Disks"][0]["TargetPortGroups"].size(), 0U);
 }
 
+// Beyond MSDSM_DEVICEPATH_PERF, Show carries each path's retries and its
+// non-empty latency buckets (the last one open-ended: ToUs null); the MSDSM
+// class itself keeps exactly its own fields.
+TEST_F(JsonApiTest, ShowCarriesRetriesAndLatencyBucketsAndThePerfClassDoesNot) {
+  const json r = Call(R"({"method":"Show","InstanceName":"data"})");
+  ASSERT_EQ(StatusOf(r), kSuccess);
+  const json& p = r["Disks"][0]["Paths"][0];
+  EXPECT_EQ(p["Retries"], 2);
+  EXPECT_EQ(p["LatencyUs"], json::parse(R"([{"FromUs":128,"ToUs":256,"Count":12},)"
+                                        R"({"FromUs":1048576,"ToUs":null,"Count":1}])"));
+  const json perf = Call(R"({"method":"MSDSM_DEVICE_PERF","InstanceName":"data"})");
+  ASSERT_EQ(StatusOf(perf), kSuccess);
+  const json& e = perf["PerfInfo"][0];
+  EXPECT_EQ(e.size(), 5U) << e.dump();  // PathId, NumberReads/Writes, BytesRead/Written
+  EXPECT_FALSE(e.contains("Retries"));
+}
+
 TEST_F(JsonApiTest, WhySaysWhichPathsCarryIoAndWhyOthersAreOut) {
   backend.disks[0].disk.paths[1].verification = dsm::PathVerification::kFailed;
   const json r = Call(R"({"method":"Why","InstanceName":"data"})");

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -238,6 +239,20 @@ TEST_F(MpioctlTest, StatsWatchPrintsCountRefreshesWithChangingCounters) {
   EXPECT_GT(reads[0], 10U);  // the fake starts every path at 10 reads
   EXPECT_LT(reads[0], reads[1]);
   EXPECT_LT(reads[1], reads[2]);
+}
+
+// The text of `stats` adds each path's retries and latency buckets (from Show).
+TEST_F(MpioctlTest, StatsPrintsRetriesAndLatencyBuckets) {
+  const RunResult r = Mpioctl("stats data");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::vector<std::string> lines = Lines(r.out);
+  const std::string path0 = "  " + Id(0, 0) + " reads=";
+  auto at = std::find_if(lines.begin(), lines.end(),
+                         [&](const std::string& l) { return l.rfind(path0, 0) == 0; });
+  ASSERT_NE(at, lines.end()) << r.out;
+  EXPECT_NE(at->find(" retries=2"), std::string::npos) << *at;
+  ASSERT_NE(at + 1, lines.end());
+  EXPECT_EQ(*(at + 1), "    latency 128-256us:12 1048576-us:1") << r.out;
 }
 
 // `--json` with `--watch`: one compact document per refresh, one per line,
