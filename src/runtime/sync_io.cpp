@@ -1,8 +1,8 @@
 // Synchronous wrappers over DiskHandle's asynchronous calls, and the one
 // Status → errno table (runtime.h).
 #include <cerrno>
-#include <future>
-#include <memory>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -11,15 +11,33 @@
 namespace openmpio::runtime {
 namespace {
 
-// The promise is shared with the callback: the waiter may return (and drop
-// its reference) while set_value is still finishing on the reactor thread.
+// The waiter lives on the caller's stack and the callback captures only its
+// address, which std::function keeps in place: a request that succeeds
+// allocates nothing here (the nbdkit plugin's every pread / pwrite comes
+// through). The callback notifies while holding the lock, so the waiter
+// cannot wake, return and destroy itself before the callback is done with it
+// (destroying a mutex right after its last unlock is allowed, POSIX
+// pthread_mutex_destroy).
+struct Waiter {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  Status status;
+};
+
 template <typename Start>
 Status Wait(const engine::DiskHandle& disk, Start start) {
   if (!disk.valid()) return Status(NtStatus::kNoSuchDevice, "no such disk");
-  auto promise = std::make_shared<std::promise<Status>>();
-  std::future<Status> done = promise->get_future();
-  start([promise](const Status& s) { promise->set_value(s); });
-  return done.get();
+  Waiter w;
+  start([&w](const Status& s) {
+    std::lock_guard<std::mutex> lock(w.mutex);
+    w.status = s;
+    w.done = true;
+    w.cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(w.mutex);
+  w.cv.wait(lock, [&w] { return w.done; });
+  return std::move(w.status);
 }
 
 // SBC-3 / SPC-4 4.5.6 sense codes that NBD has a better errno for than EIO.

@@ -24,10 +24,14 @@
 
 namespace openmpio::testing {
 inline std::atomic<long> g_allocations{0};
+// The same, of the calling thread only: for a region whose other threads
+// (reactors, timers) may allocate for reasons of their own.
+inline thread_local long t_allocations = 0;
 }  // namespace openmpio::testing
 
 void* operator new(std::size_t n) {
   openmpio::testing::g_allocations.fetch_add(1, std::memory_order_relaxed);
+  ++openmpio::testing::t_allocations;
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
