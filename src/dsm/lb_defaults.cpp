@@ -4,12 +4,17 @@
 #include <algorithm>
 #include <utility>
 
-#include "dsm/lb_bytes.h"
+#include "scsi/bytes.h"
 
 namespace openmpio::dsm {
 namespace {
 
-using namespace lb_bytes;  // NOLINT(google-build-using-namespace): LE helpers only
+using scsi::Le16;
+using scsi::Le32;
+using scsi::Le64;
+using scsi::PutLe16;
+using scsi::PutLe32;
+using scsi::PutLe64;
 
 constexpr std::size_t kDefaultSize = 16;      // MSDSM_DEFAULT_LOAD_BALANCE_POLICY
 constexpr std::size_t kTargetsHeader = 8;     // NumberDevices, Reserved

@@ -5,13 +5,18 @@
 #include <string>
 #include <utility>
 
-#include "dsm/lb_bytes.h"
 #include "dsm/path_state.h"
+#include "scsi/bytes.h"
 
 namespace openmpio::dsm {
 namespace {
 
-using namespace lb_bytes;  // NOLINT(google-build-using-namespace): LE helpers only
+using scsi::Le32;
+using scsi::Le64;
+using scsi::Put8;
+using scsi::PutLe16;
+using scsi::PutLe32;
+using scsi::PutLe64;
 using P = LoadBalancePolicy;
 
 constexpr std::size_t kHeaderSize = 16;   // Version, LoadBalancePolicy, DSMPathCount, Reserved

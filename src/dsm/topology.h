@@ -52,9 +52,10 @@ struct NexusIdentity {
 // Who writes: Policy::StartIo / Policy::EndIo, on any I/O thread (relaxed
 // atomic read-modify-write; one RMW per start and one per end). Who reads:
 // Policy::Select on any I/O thread (relaxed loads; a stale value only makes a
-// choice slightly less balanced, never wrong). throughput is written only by
-// the service-time policy's EndIo (relaxed load/store; a lost update of a moving
-// average is harmless).
+// choice slightly less balanced, never wrong). throughput and its reciprocal
+// are written only by the service-time policy's EndIo (relaxed loads/stores; a
+// lost update of a moving average is harmless, and a reader that sees the two
+// from different updates gets an estimate one sample old).
 //
 // The request count and the byte count share one 64-bit word (requests in the
 // top 20 bits, bytes in the low 44) so that starting or ending a request is a
@@ -93,8 +94,24 @@ class alignas(64) NexusCounters {
   [[nodiscard]] std::uint64_t throughput() const noexcept {
     return throughput_.load(std::memory_order_relaxed);
   }
+  // 1 / throughput() as a double (relative error <= 2^-52): service
+  // time's scan multiplies by it instead of dividing or cross-multiplying.
+  [[nodiscard]] double seconds_per_byte() const noexcept {
+    return seconds_per_byte_.load(std::memory_order_relaxed);
+  }
+  // The words themselves, for service time's vector scan (policy_st.cpp), which
+  // loads them straight into SSE registers.
+  [[nodiscard]] const std::atomic<std::uint64_t>& in_flight_word() const noexcept {
+    return in_flight_;
+  }
+  [[nodiscard]] const std::atomic<double>& seconds_per_byte_word() const noexcept {
+    return seconds_per_byte_;
+  }
+  // Stores the throughput (0 counts as 1) and its reciprocal.
   void set_throughput(std::uint64_t bytes_per_second) noexcept {
-    throughput_.store(bytes_per_second == 0 ? 1 : bytes_per_second, std::memory_order_relaxed);
+    const std::uint64_t tp = bytes_per_second == 0 ? 1 : bytes_per_second;
+    throughput_.store(tp, std::memory_order_relaxed);
+    seconds_per_byte_.store(1.0 / static_cast<double>(tp), std::memory_order_relaxed);
   }
 
  private:
@@ -103,6 +120,8 @@ class alignas(64) NexusCounters {
   }
   std::atomic<std::uint64_t> in_flight_{0};
   std::atomic<std::uint64_t> throughput_{kInitialThroughput};
+  std::atomic<double> seconds_per_byte_{1.0 / static_cast<double>(kInitialThroughput)};
+  static_assert(sizeof(std::atomic<double>) == 8 && std::atomic<double>::is_always_lock_free);
 };
 
 // One I_T nexus: our session to one target port, serving every LU behind it.

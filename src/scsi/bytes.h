@@ -1,6 +1,8 @@
-// Big-endian access to target bytes through spans. Reads are checked by the
-// caller against size() first (decoders test a length once, then read); the
-// helpers assert in debug builds and never read past the span.
+// Access to bytes through spans: big-endian for target bytes (SCSI), and
+// little-endian for the WMI buffers of the management classes (mpiodisk.h,
+// msdsmwmi.h, mpiowmi.h are x64 little-endian, spec/msdsm.md §2). Reads are
+// checked by the caller against size() first (decoders test a length once,
+// then read); the helpers assert in debug builds and never read past the span.
 #pragma once
 
 #include <cassert>
@@ -35,6 +37,18 @@ inline std::uint64_t Be64(Bytes b, std::size_t off) {
   assert(off + 8 <= b.size());
   return (std::uint64_t{Be32(b, off)} << 32) | Be32(b, off + 4);
 }
+inline std::uint16_t Le16(Bytes b, std::size_t off) {
+  assert(off + 2 <= b.size());
+  return static_cast<std::uint16_t>(U8(b, off) | (U8(b, off + 1) << 8));
+}
+inline std::uint32_t Le32(Bytes b, std::size_t off) {
+  assert(off + 4 <= b.size());
+  return std::uint32_t{Le16(b, off)} | (std::uint32_t{Le16(b, off + 2)} << 16);
+}
+inline std::uint64_t Le64(Bytes b, std::size_t off) {
+  assert(off + 8 <= b.size());
+  return std::uint64_t{Le32(b, off)} | (std::uint64_t{Le32(b, off + 4)} << 32);
+}
 // Bits hi..lo (inclusive, 7..0) of byte off.
 inline std::uint8_t Bits(Bytes b, std::size_t off, unsigned hi, unsigned lo) {
   const unsigned width = hi - lo + 1;
@@ -61,6 +75,18 @@ inline void PutBe32(MutableBytes b, std::size_t off, std::uint32_t v) {
 inline void PutBe64(MutableBytes b, std::size_t off, std::uint64_t v) {
   PutBe32(b, off, static_cast<std::uint32_t>(v >> 32));
   PutBe32(b, off + 4, static_cast<std::uint32_t>(v));
+}
+inline void PutLe16(MutableBytes b, std::size_t off, std::uint16_t v) {
+  Put8(b, off, static_cast<std::uint8_t>(v));
+  Put8(b, off + 1, static_cast<std::uint8_t>(v >> 8));
+}
+inline void PutLe32(MutableBytes b, std::size_t off, std::uint32_t v) {
+  PutLe16(b, off, static_cast<std::uint16_t>(v));
+  PutLe16(b, off + 2, static_cast<std::uint16_t>(v >> 16));
+}
+inline void PutLe64(MutableBytes b, std::size_t off, std::uint64_t v) {
+  PutLe32(b, off, static_cast<std::uint32_t>(v));
+  PutLe32(b, off + 4, static_cast<std::uint32_t>(v >> 32));
 }
 // ORs v (already shifted into place) into byte off.
 inline void OrBits(MutableBytes b, std::size_t off, std::uint8_t v) {

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
+#include <span>
+
 #include "dsm_fixture.h"
 
 namespace openmpio::dsm {
@@ -179,72 +182,111 @@ namespace {
 
 using namespace openmpio::dsm::testing;  // NOLINT(google-build-using-namespace)
 
-// Service time's choice, computed the slow, obvious way: the first path of the
-// lexicographic minimum of ((bytes + request) / throughput, -throughput), the
-// ratio compared exactly by 128-bit cross-multiplication.
-std::size_t ReferenceServiceTime(std::span<const SnapshotEntry> usable, std::uint64_t request) {
-  __extension__ typedef unsigned __int128 Wide;
+__extension__ typedef unsigned __int128 Wide;
+
+// The load service time divides by the throughput: bytes in flight plus the
+// request, which counts as at least 1 byte and at most kMaxCountedTransfer.
+std::uint64_t StLoad(const SnapshotEntry& e, std::uint64_t request) {
+  const std::uint64_t r = request == 0 ? 1 : std::min(request, NexusCounters::kMaxCountedTransfer);
+  return e.counters->outstanding_bytes() + r;
+}
+
+// The first usable entry with the smallest load / throughput, compared exactly
+// by 128-bit cross-multiplication.
+std::size_t ExactSoonest(std::span<const SnapshotEntry> usable, std::uint64_t request) {
   std::size_t best = 0;
   for (std::size_t i = 1; i < usable.size(); ++i) {
-    const Wide li = usable[i].counters->outstanding_bytes() + request;
-    const Wide lb = usable[best].counters->outstanding_bytes() + request;
-    const Wide ti = usable[i].counters->throughput();
-    const Wide tb = usable[best].counters->throughput();
-    if (li * tb < lb * ti || (li * tb == lb * ti && ti > tb)) best = i;
+    const Wide li = StLoad(usable[i], request);
+    const Wide lb = StLoad(usable[best], request);
+    if (li * usable[best].counters->throughput() < lb * usable[i].counters->throughput()) best = i;
   }
   return best;
 }
 
-// The integer scan picks exactly the reference's path: small values (the
-// 64-bit pass), huge ones (bytes near 2^44, throughputs near 2^60: the 128-bit
-// pass), and many exact ties (equal ratios with different throughputs).
-RC_GTEST_PROP(ServiceTimeProperty, ChoiceIsTheExactMinimum, ()) {
+// policy_st.cpp's bound: the choice's load / throughput is within a factor
+// 1 + 2^-44 of the exact minimum, and exactly the minimum (first in path order)
+// when every throughput is the same. Sizes cover both scans (up to 8 paths and
+// more, odd and even counts); values cover small ones, huge ones (bytes near
+// 2^44, throughputs near 2^60), near-ties and exact ties (ratios from a small
+// set), zero-byte and oversized requests.
+RC_GTEST_PROP(ServiceTimeProperty, ChoiceIsWithinTheBoundOfTheExactMinimum, ()) {
   const auto n = *rc::gen::inRange<std::size_t>(1, 65);
-  const bool huge = *rc::gen::arbitrary<bool>();
+  // 0: ratios from a small set (many exact ties); 1: the same, huge; 2: near-ties
+  // (one load, throughputs 2^55 + a few hundred, so the ratios differ by less
+  // than the bound).
+  const int mode = *rc::gen::inRange(0, 3);
+  const bool same_throughput = *rc::gen::arbitrary<bool>();
   DiskBuilder b(n);
   b.Policy(LoadBalancePolicy::kServiceTime);
+  const std::uint64_t common_tp = *rc::gen::inRange<std::uint64_t>(1, 1ULL << 60);
+  const std::uint64_t common_bytes = *rc::gen::inRange<std::uint64_t>(0, 1ULL << 40);
   for (std::size_t i = 0; i < n; ++i) {
-    // Ratios from a small set so that exact ties are common.
-    const std::uint64_t unit = huge ? *rc::gen::inRange<std::uint64_t>(1, 1ULL << 20)
-                                    : *rc::gen::inRange<std::uint64_t>(1, 8);
-    const std::uint64_t tp = unit * (huge ? (1ULL << 36) : 100'000'000ULL);
-    const std::uint64_t bytes = *rc::gen::inRange<std::uint64_t>(0, 4) * unit * (huge ? (1ULL << 18) : 65536ULL);
+    std::uint64_t tp = 0;
+    std::uint64_t bytes = 0;
+    if (mode == 2) {
+      tp = (1ULL << 55) + *rc::gen::inRange<std::uint64_t>(0, 512);
+      bytes = common_bytes;
+    } else {
+      const bool huge = mode == 1;
+      const std::uint64_t unit = huge ? *rc::gen::inRange<std::uint64_t>(1, 1ULL << 20)
+                                      : *rc::gen::inRange<std::uint64_t>(1, 8);
+      tp = unit * (huge ? (1ULL << 36) : 100'000'000ULL);
+      bytes = *rc::gen::inRange<std::uint64_t>(0, 4) * unit * (huge ? (1ULL << 18) : 65536ULL);
+    }
+    if (same_throughput) tp = common_tp;
     b.disk.paths[i].nexus->counters.set_throughput(tp);
     if (bytes != 0) b.disk.paths[i].nexus->counters.StartIo(bytes);
   }
   SelectorState st;
   auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
-  const IoHint h = RandomRead(1, huge ? 0 : 4096);
+  IoHint h = RandomRead(1);
+  h.bytes = *rc::gen::element<std::uint64_t>(0, 1, 4096, 1'000'000, ~std::uint64_t{0});
   const SnapshotEntry* e = s->Select(st, h);
   RC_ASSERT(e != nullptr);
-  RC_ASSERT(static_cast<std::size_t>(e - s->usable().data()) ==
-            ReferenceServiceTime(s->usable(), h.bytes));
+  const std::span<const SnapshotEntry> usable = s->usable();
+  const std::size_t m = ExactSoonest(usable, h.bytes);
+  // chosen / tp_c <= min / tp_m x (1 + 2^-44), cross-multiplied.
+  const Wide lhs = Wide{StLoad(*e, h.bytes)} * usable[m].counters->throughput();
+  const Wide rhs = Wide{StLoad(usable[m], h.bytes)} * e->counters->throughput();
+  RC_ASSERT(lhs <= rhs + (rhs >> 44));
+  if (same_throughput) RC_ASSERT(static_cast<std::size_t>(e - usable.data()) == m);
+  RC_ASSERT(st.last_path.load() == e->id);
 }
 
-TEST(ServiceTime, TiesGoToHigherThroughputThenPathOrder) {
+// What holds of ties (policy_st.cpp's header): equal loads go to the faster
+// path, and a request without data counts as 1 byte so idle paths do too;
+// equal estimates go to the first in path order (dm-service-time would take
+// the faster path there).
+TEST(ServiceTime, EqualLoadsGoToTheFasterPathEqualEstimatesToPathOrder) {
   DiskBuilder b(3);
   b.Policy(LoadBalancePolicy::kServiceTime);
-  // 100 KB at 100 MB/s, 200 KB at 200 MB/s, 200 KB at 200 MB/s: one ratio.
   b.disk.paths[0].nexus->counters.set_throughput(100'000'000);
   b.disk.paths[1].nexus->counters.set_throughput(200'000'000);
   b.disk.paths[2].nexus->counters.set_throughput(200'000'000);
-  Load(b.disk, 0, 1, 100'000);
-  Load(b.disk, 1, 1, 200'000);
-  Load(b.disk, 2, 1, 200'000);
   SelectorState st;
   auto s = BuildSnapshot(b.disk, st, nullptr, {}, 0);
-  IoHint none = RandomRead(0, 0);  // no bytes of its own: the ratios tie exactly
-  none.bytes = 0;
+  IoHint none = RandomRead(0, 0);  // no bytes of its own
+  // Idle: the faster path, the first of the two.
   EXPECT_EQ(s->Select(st, none)->path_index, 1U);
-  // Beyond 64-bit products (2^42 B at 2^58 B/s, 2^43 at 2^59, 2^41 at 2^57):
-  // still one ratio, so still the highest throughput.
-  b.disk.paths[0].nexus->counters.set_throughput(1ULL << 58);
-  b.disk.paths[1].nexus->counters.set_throughput(1ULL << 59);
-  b.disk.paths[2].nexus->counters.set_throughput(1ULL << 57);
-  Load(b.disk, 0, 1, (1ULL << 42) - 100'000);
-  Load(b.disk, 1, 1, (1ULL << 43) - 200'000);
-  Load(b.disk, 2, 1, (1ULL << 41) - 200'000);
-  EXPECT_EQ(s->Select(st, none)->path_index, 1U);
+  for (std::size_t i = 0; i < 3; ++i) Load(b.disk, i, 1, 100'000);
+  EXPECT_EQ(s->Select(st, RandomRead(0, 4096))->path_index, 1U);  // equal loads
+  // 200 KB at 100 MB/s, 400 KB at 200 MB/s twice (request included): one ratio.
+  Load(b.disk, 0, 1, 95'904);
+  Load(b.disk, 1, 1, 295'904);
+  Load(b.disk, 2, 1, 295'904);
+  EXPECT_EQ(s->Select(st, RandomRead(0, 4096))->path_index, 0U);
+  // Beyond 64-bit products (2^42 B at 2^58 B/s, 2^43 at 2^59, 2^41 at 2^57,
+  // plus the 1-byte request): the soonest is the fastest, 2^-43 ahead.
+  DiskBuilder h(3);
+  h.Policy(LoadBalancePolicy::kServiceTime);
+  h.disk.paths[0].nexus->counters.set_throughput(1ULL << 58);
+  h.disk.paths[1].nexus->counters.set_throughput(1ULL << 59);
+  h.disk.paths[2].nexus->counters.set_throughput(1ULL << 57);
+  Load(h.disk, 0, 8, 1ULL << 39);
+  Load(h.disk, 1, 16, 1ULL << 39);
+  Load(h.disk, 2, 4, 1ULL << 39);
+  auto t = BuildSnapshot(h.disk, st, nullptr, {}, 0);
+  EXPECT_EQ(t->Select(st, none)->path_index, 1U);
 }
 
 }  // namespace

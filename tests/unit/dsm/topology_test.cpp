@@ -91,6 +91,16 @@ TEST(NexusCounters, OneWordHoldsRequestsAndBytes) {
   EXPECT_EQ(c.throughput(), 1U);  // never 0: service time divides by it
 }
 
+TEST(NexusCounters, SecondsPerByteIsTheReciprocalOfThroughput) {
+  NexusCounters c;
+  EXPECT_EQ(c.seconds_per_byte(), 1.0 / static_cast<double>(NexusCounters::kInitialThroughput));
+  c.set_throughput(250'000'000);
+  EXPECT_EQ(c.throughput(), 250'000'000U);
+  EXPECT_EQ(c.seconds_per_byte(), 1.0 / 250'000'000.0);
+  c.set_throughput(0);
+  EXPECT_EQ(c.seconds_per_byte(), 1.0);  // as throughput 1
+}
+
 RC_GTEST_PROP(NexusCounters, BalancedStartEndReturnsToZero, (std::vector<std::uint32_t> sizes)) {
   NexusCounters c;
   std::uint64_t total = 0;
