@@ -13,34 +13,34 @@ array::ArrayConfig ToArrayConfig(const SimConfig& sim) {
   a.tpgs = sim.tpgs;
   a.implicit_transition_time = std::chrono::seconds(sim.implicit_transition_time);
   a.seed = sim.seed;
-  std::set<std::uint16_t> groups;
-  for (const auto& p : sim.ports) {
-    a.ports.push_back({p.relative_target_port, p.target_port_group});
-    groups.insert(p.target_port_group);
-  }
-  for (const auto& lu : sim.lus) {
-    array::LuConfig l;
-    l.lun = lu.lun;
-    l.block_size = lu.block_size;
-    l.blocks = lu.size_bytes / lu.block_size;
-    l.thin = lu.provisioning == SimProvisioning::kThin;
-    l.preferred_group = lu.preferred_group;
-    if (sim.tpgs != scsi::Tpgs::kNone) {
-      for (const auto g : groups) {
-        array::GroupStateConfig s;
-        s.target_port_group = g;
-        s.state = lu.owner_group && *lu.owner_group == g
-                      ? scsi::AsymmetricAccessState::kActiveOptimized
-                      : scsi::AsymmetricAccessState::kActiveNonOptimized;
-        for (const auto& explicit_state : lu.states) {
-          if (explicit_state.target_port_group == g) s.state = explicit_state.state;
-        }
-        l.initial_states.push_back(s);
-      }
-    }
-    a.lus.push_back(std::move(l));
-  }
+  for (const auto& p : sim.ports) a.ports.push_back({p.relative_target_port, p.target_port_group});
+  for (const auto& lu : sim.lus) a.lus.push_back(ToArrayLu(sim, lu));
   return a;
+}
+
+array::LuConfig ToArrayLu(const SimConfig& sim, const SimLuConfig& lu) {
+  std::set<std::uint16_t> groups;
+  for (const auto& p : sim.ports) groups.insert(p.target_port_group);
+  array::LuConfig l;
+  l.lun = lu.lun;
+  l.block_size = lu.block_size;
+  l.blocks = lu.size_bytes / lu.block_size;
+  l.thin = lu.provisioning == SimProvisioning::kThin;
+  l.preferred_group = lu.preferred_group;
+  if (sim.tpgs != scsi::Tpgs::kNone) {
+    for (const auto g : groups) {
+      array::GroupStateConfig s;
+      s.target_port_group = g;
+      s.state = lu.owner_group && *lu.owner_group == g
+                    ? scsi::AsymmetricAccessState::kActiveOptimized
+                    : scsi::AsymmetricAccessState::kActiveNonOptimized;
+      for (const auto& explicit_state : lu.states) {
+        if (explicit_state.target_port_group == g) s.state = explicit_state.state;
+      }
+      l.initial_states.push_back(s);
+    }
+  }
+  return l;
 }
 
 std::vector<std::pair<std::uint16_t, transport::sim::LinkModel>> ToLinkModels(

@@ -18,6 +18,8 @@ namespace openmpio::config {
 // sim.port; `states` overrides per group. Sizes become blocks. The array
 // checks the result again (Array::Create).
 [[nodiscard]] array::ArrayConfig ToArrayConfig(const SimConfig& sim);
+// One [[sim.lu]] of `sim` (its groups from sim.port), as ToArrayConfig makes it.
+[[nodiscard]] array::LuConfig ToArrayLu(const SimConfig& sim, const SimLuConfig& lu);
 
 // One (relative target port, link model) per [[sim.port]], in file order.
 [[nodiscard]] std::vector<std::pair<std::uint16_t, transport::sim::LinkModel>> ToLinkModels(

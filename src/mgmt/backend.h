@@ -103,6 +103,12 @@ enum class SimAction : std::uint8_t {
   // stored data stays intact. Through every port.
   kCorruptRead,
   kClearFaults,  // removes every array fault (kCorruptRead); ports: kRestorePort
+  // The LU inventory, as the array's administrator changes it (UA 3F/0E /
+  // 2A/09 on the nexuses, which the engine follows):
+  kAddLu,     // a new LU `lun` of block_count 512-byte blocks, A/O through
+              // owner_group (0: the first group), A/N through the others
+  kRemoveLu,  // LU `lun` leaves the array, with its data
+  kResizeLu,  // LU `lun` now has block_count blocks (of its block size)
 };
 
 struct SimRequest {
@@ -112,7 +118,9 @@ struct SimRequest {
   std::uint16_t target_port_group = 0;     // kSetState
   scsi::AsymmetricAccessState state = scsi::AsymmetricAccessState::kActiveOptimized;
   std::uint64_t first_lba = 0;    // kCorruptRead
-  std::uint64_t block_count = 0;  // kCorruptRead: at least 1
+  std::uint64_t block_count = 0;  // kCorruptRead, kAddLu, kResizeLu: at least 1
+  std::uint16_t owner_group = 0;  // kAddLu
+  bool thick = false;             // kAddLu: fully provisioned (no UNMAP)
 };
 
 class SimControl {

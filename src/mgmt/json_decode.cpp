@@ -341,13 +341,42 @@ Expected<SimRequest> DecodeSimRequest(const Json& req) {
     sr.action = SimAction::kCorruptRead;
   } else if (a == "ClearFaults") {
     sr.action = SimAction::kClearFaults;
+  } else if (a == "AddLu") {
+    sr.action = SimAction::kAddLu;
+  } else if (a == "RemoveLu") {
+    sr.action = SimAction::kRemoveLu;
+  } else if (a == "ResizeLu") {
+    sr.action = SimAction::kResizeLu;
   } else {
     return MakeUnexpected(InvalidParameter("Action: \"" + a +
                                            "\" is not FailPort, HangPort, RestorePort, SetState, "
-                                           "CorruptRead or ClearFaults"));
+                                           "CorruptRead, ClearFaults, AddLu, RemoveLu or ResizeLu"));
   }
   if (sr.action == SimAction::kClearFaults) {
     // No fields: it clears every array fault.
+  } else if (sr.action == SimAction::kAddLu || sr.action == SimAction::kRemoveLu ||
+             sr.action == SimAction::kResizeLu) {
+    auto lun = ReadUnsigned(req, "LUN", "", Width::kUlonglong, true);
+    if (!lun) return MakeUnexpected(std::move(lun).error());
+    sr.lun = **lun;
+    if (sr.action != SimAction::kRemoveLu) {
+      auto count = ReadUnsigned(req, "BlockCount", "", Width::kUlonglong, true);
+      if (!count) return MakeUnexpected(std::move(count).error());
+      if (**count == 0) return MakeUnexpected(InvalidParameter("BlockCount: 0; at least 1 block"));
+      sr.block_count = **count;
+    }
+    if (sr.action == SimAction::kAddLu) {
+      auto owner = ReadUnsigned(req, "OwnerGroup", "", Width::kUshort, false);
+      if (!owner) return MakeUnexpected(std::move(owner).error());
+      sr.owner_group = static_cast<std::uint16_t>(owner->value_or(0));
+      auto prov = ReadString(req, "Provisioning", "", false);
+      if (!prov) return MakeUnexpected(std::move(prov).error());
+      const std::string kind = prov->value_or("thin");
+      if (kind != "thin" && kind != "thick") {
+        return MakeUnexpected(InvalidParameter("Provisioning: \"" + kind + "\" is not thin or thick"));
+      }
+      sr.thick = kind == "thick";
+    }
   } else if (sr.action == SimAction::kCorruptRead) {
     auto lun = ReadUnsigned(req, "LUN", "", Width::kUlonglong, true);
     if (!lun) return MakeUnexpected(std::move(lun).error());

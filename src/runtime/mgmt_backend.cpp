@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "config/to_array.h"
 #include "dsm/lb_management.h"
 #include "engine/mgmt_access.h"
 #include "runtime/runtime.h"
@@ -103,6 +104,48 @@ Status SimControlImpl::Run(const mgmt::SimRequest& r) {
     case mgmt::SimAction::kClearFaults:
       array_.ClearFaults();
       return OkStatus();
+    case mgmt::SimAction::kAddLu: {
+      config::SimLuConfig lu;
+      lu.lun = r.lun;
+      lu.block_size = 512;
+      if (r.block_count > (std::uint64_t{1} << 48)) {
+        return InvalidParameter("BlockCount: " + std::to_string(r.block_count) +
+                                " blocks; at most 2^48");
+      }
+      lu.size_bytes = r.block_count * lu.block_size;
+      lu.provisioning = r.thick ? config::SimProvisioning::kThick : config::SimProvisioning::kThin;
+      if (r.owner_group != 0) {
+        const bool group = std::any_of(
+            sim_.ports.begin(), sim_.ports.end(),
+            [&](const config::SimPortConfig& p) { return p.target_port_group == r.owner_group; });
+        if (!group) {
+          return InvalidParameter("the embedded array has no target port group " +
+                                  std::to_string(r.owner_group));
+        }
+        lu.owner_group = r.owner_group;
+      } else if (!sim_.ports.empty()) {
+        lu.owner_group = sim_.ports.front().target_port_group;
+      }
+      Status st = array_.AddLogicalUnit(config::ToArrayLu(sim_, lu));
+      if (st.ok()) sim_.lus.push_back(lu);
+      return st;
+    }
+    case mgmt::SimAction::kRemoveLu: {
+      Status st = array_.RemoveLogicalUnit(r.lun);
+      if (st.ok()) {
+        std::erase_if(sim_.lus, [&](const config::SimLuConfig& l) { return l.lun == r.lun; });
+      }
+      return st;
+    }
+    case mgmt::SimAction::kResizeLu: {
+      Status st = array_.SetCapacity(r.lun, r.block_count);
+      if (st.ok()) {
+        for (config::SimLuConfig& l : sim_.lus) {
+          if (l.lun == r.lun) l.size_bytes = r.block_count * l.block_size;
+        }
+      }
+      return st;
+    }
   }
   return InvalidParameter("unknown SimControl action");
 }

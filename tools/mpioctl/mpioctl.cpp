@@ -599,6 +599,45 @@ int main(int argc, char** argv) {
                             as_json);
     };
   });
+  // The LU inventory (the engine follows through UA 3F/0E and 2A/09).
+  std::uint32_t owner = 0;
+  bool thick = false;
+  auto* sal = sim->add_subcommand("add-lu", "a new LU of BLOCKS 512-byte blocks");
+  sal->add_option("lun", lun)->required();
+  sal->add_option("blocks", block_count, "capacity in 512-byte blocks (at least 1)")->required();
+  sal->add_option("--owner", owner, "the target port group it is A/O through (default: the first)");
+  sal->add_flag("--thick", thick, "fully provisioned: no UNMAP");
+  sal->callback([&] {
+    action = [&](Client& c) {
+      json req = {{"method", "SimControl"},
+                  {"Action", "AddLu"},
+                  {"LUN", lun},
+                  {"BlockCount", block_count},
+                  {"Provisioning", thick ? "thick" : "thin"}};
+      if (owner != 0) req["OwnerGroup"] = owner;
+      return PrintSetResult(c.Call(req), as_json);
+    };
+  });
+  auto* srl = sim->add_subcommand("remove-lu", "the LU leaves the array, with its data");
+  srl->add_option("lun", lun)->required();
+  srl->callback([&] {
+    action = [&](Client& c) {
+      return PrintSetResult(
+          c.Call({{"method", "SimControl"}, {"Action", "RemoveLu"}, {"LUN", lun}}), as_json);
+    };
+  });
+  auto* srs = sim->add_subcommand("resize-lu", "the LU's new capacity in its blocks");
+  srs->add_option("lun", lun)->required();
+  srs->add_option("blocks", block_count, "capacity in blocks (at least 1)")->required();
+  srs->callback([&] {
+    action = [&](Client& c) {
+      return PrintSetResult(c.Call({{"method", "SimControl"},
+                                    {"Action", "ResizeLu"},
+                                    {"LUN", lun},
+                                    {"BlockCount", block_count}}),
+                            as_json);
+    };
+  });
   auto* scf = sim->add_subcommand("clear-faults", "remove every array fault (corrupt-read)");
   scf->callback([&] {
     action = [&](Client& c) {

@@ -641,6 +641,56 @@ TEST_F(JsonApiTest, SimControlActionsAndChecks) {
             kNotSupported);
 }
 
+// The LU inventory actions: AddLu (LUN, BlockCount, optional OwnerGroup and
+// Provisioning), RemoveLu (LUN), ResizeLu (LUN, BlockCount); a bad field is
+// refused before the backend is asked, naming it.
+TEST_F(JsonApiTest, SimControlLuInventory) {
+  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":4096})")),
+            kSuccess);
+  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"AddLu","LUN":3,"BlockCount":"0x800",
+                            "OwnerGroup":2,"Provisioning":"thick"})")),
+            kSuccess);
+  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"ResizeLu","LUN":2,"BlockCount":8192})")),
+            kSuccess);
+  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"RemoveLu","LUN":3})")), kSuccess);
+  const auto& q = backend.fake_sim.requests;
+  ASSERT_EQ(q.size(), 4U);
+  EXPECT_EQ(q[0].action, SimAction::kAddLu);
+  EXPECT_EQ(q[0].lun, 2U);
+  EXPECT_EQ(q[0].block_count, 4096U);
+  EXPECT_EQ(q[0].owner_group, 0);
+  EXPECT_FALSE(q[0].thick);
+  EXPECT_EQ(q[1].block_count, 2048U);
+  EXPECT_EQ(q[1].owner_group, 2);
+  EXPECT_TRUE(q[1].thick);
+  EXPECT_EQ(q[2].action, SimAction::kResizeLu);
+  EXPECT_EQ(q[2].block_count, 8192U);
+  EXPECT_EQ(q[3].action, SimAction::kRemoveLu);
+  EXPECT_EQ(q[3].lun, 3U);
+  struct Bad {
+    const char* request;
+    const char* field;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {R"({"method":"SimControl","Action":"AddLu","BlockCount":1})", "LUN"},
+           {R"({"method":"SimControl","Action":"AddLu","LUN":2})", "BlockCount"},
+           {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":0})", "BlockCount"},
+           {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"OwnerGroup":70000})",
+            "OwnerGroup"},
+           {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"Provisioning":"fat"})",
+            "Provisioning"},
+           {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"Provisioning":1})",
+            "Provisioning"},
+           {R"({"method":"SimControl","Action":"RemoveLu"})", "LUN"},
+           {R"({"method":"SimControl","Action":"ResizeLu","LUN":0})", "BlockCount"},
+           {R"({"method":"SimControl","Action":"ResizeLu","LUN":0,"BlockCount":-5})", "BlockCount"}}) {
+    const json r = Call(std::string(bad.request));
+    EXPECT_EQ(StatusOf(r), kInvalid) << bad.request;
+    EXPECT_EQ(r.value("Message", "").rfind(bad.field, 0), 0U) << bad.request << " → " << r.dump();
+  }
+  EXPECT_EQ(q.size(), 4U) << "nothing reached the backend";
+}
+
 // CorruptRead carries (LUN, FirstLBA, BlockCount) to the backend unchanged,
 // ULONGLONGs as numbers or "0x" strings like every other ULONGLONG field;
 // ClearFaults has no fields. A bad field is refused before the backend is
