@@ -12,7 +12,7 @@
 // `mpioctl config save` writes back to config=FILE.
 //
 // Data calls: nbdkit calls are synchronous; each one issues the engine's
-// asynchronous request and waits on a per-call future (runtime::Sync*). The
+// asynchronous request and waits for it on its own stack (runtime::Sync*). The
 // engine takes no global lock on the data path, so PARALLEL is the model.
 // Errors: nbdkit_error with the Status text, nbdkit_set_error with the errno
 // of runtime::ErrnoFromStatus (the one table), then -1.
@@ -61,9 +61,19 @@ struct Plugin {
   bool demo = false;
   openmpio::config::Config config;
   std::unique_ptr<rt::Runtime> runtime;
-  std::vector<Export> exports;
+  // One per ready disk, in the engine's order; a disk the engine finds later
+  // (a LU added to the target: 3F/0E) is added at the next list or open.
+  // Never removed (a removed LU's disk stays and fails its I/O), so a name
+  // handed to nbdkit stays valid.
+  std::mutex exports_mutex;
+  std::vector<std::shared_ptr<Export>> exports;
 };
 Plugin g;
+
+// A connection holds its export.
+struct Connection {
+  std::shared_ptr<Export> e;
+};
 
 int Fail(const Status& s, const char* what) {
   int err = rt::ErrnoFromStatus(s);
@@ -73,7 +83,7 @@ int Fail(const Status& s, const char* what) {
   return -1;
 }
 
-Export& Of(void* handle) { return g.exports[*static_cast<std::size_t*>(handle)]; }
+Export& Of(void* handle) { return *static_cast<Connection*>(handle)->e; }
 
 // ---- configuration ---------------------------------------------------------------
 
@@ -117,6 +127,49 @@ int ConfigComplete() {
   return 0;
 }
 
+// The export of one disk: geometry and capabilities from discovery.
+std::shared_ptr<Export> MakeExport(const openmpio::engine::DiskInfo& d) {
+  auto e = std::make_shared<Export>();
+  e->name = g.runtime->ExportName(d);
+  e->disk = d.index;
+  e->handle = g.runtime->Disk(d.index);
+  e->size = d.blocks * d.block_size;
+  e->block_size = d.block_size;
+  e->max_transfer_bytes = std::uint64_t{d.max_transfer_blocks} * d.block_size;
+  // Preferred: the physical block (READ CAPACITY(16) exponent), raised to
+  // the optimal transfer length (VPD 0xB0) when the LU reports one that
+  // fits nbdkit's 32 MiB limit on preferred sizes.
+  const std::uint64_t physical = std::uint64_t{d.block_size} << (d.physical_block_exponent & 15);
+  const std::uint64_t optimal = std::uint64_t{d.optimal_transfer_blocks} * d.block_size;
+  std::uint64_t preferred = std::max<std::uint64_t>({physical, 512, d.block_size});
+  if (optimal > preferred && optimal <= (32U << 20) && optimal % preferred == 0) preferred = optimal;
+  e->preferred_bytes = static_cast<std::uint32_t>(preferred);
+  e->can_trim = d.lbpme && d.lbpu;
+  e->can_unmap_zero = d.lbpme && d.lbpws;
+  e->description = d.vendor + " " + d.product + " " + d.name + " (" +
+                   std::to_string(d.paths.size()) + " paths)";
+  nbdkit_debug("openmpio: export %s: %s, %llu bytes", e->name.c_str(), e->description.c_str(),
+               static_cast<unsigned long long>(e->size));
+  return e;
+}
+
+// Adds an export for every ready disk that has none yet.
+void RefreshExports() {
+  if (!g.runtime) return;
+  const std::vector<openmpio::engine::DiskInfo> disks = g.runtime->Disks();
+  std::lock_guard<std::mutex> lock(g.exports_mutex);
+  for (const openmpio::engine::DiskInfo& d : disks) {
+    const bool known = std::any_of(g.exports.begin(), g.exports.end(),
+                                   [&d](const auto& e) { return e->disk == d.index; });
+    if (known) continue;
+    if (!d.ready) {
+      nbdkit_debug("openmpio: disk %s not ready: not exported yet", d.name.c_str());
+      continue;
+    }
+    g.exports.push_back(MakeExport(d));
+  }
+}
+
 int AfterFork() {
   rt::RuntimeOptions options;
   options.config_path = g.config_path;  // mpioctl config save writes it back
@@ -126,34 +179,7 @@ int AfterFork() {
     return -1;
   }
   g.runtime = std::move(*started);
-  for (const openmpio::engine::DiskInfo& d : g.runtime->Disks()) {
-    if (!d.ready) {
-      nbdkit_debug("openmpio: disk %s not ready after discovery: not exported", d.name.c_str());
-      continue;
-    }
-    Export e;
-    e.name = g.runtime->ExportName(d);
-    e.disk = d.index;
-    e.handle = g.runtime->Disk(d.index);
-    e.size = d.blocks * d.block_size;
-    e.block_size = d.block_size;
-    e.max_transfer_bytes = std::uint64_t{d.max_transfer_blocks} * d.block_size;
-    // Preferred: the physical block (READ CAPACITY(16) exponent), raised to
-    // the optimal transfer length (VPD 0xB0) when the LU reports one that
-    // fits nbdkit's 32 MiB limit on preferred sizes.
-    const std::uint64_t physical = std::uint64_t{d.block_size} << (d.physical_block_exponent & 15);
-    const std::uint64_t optimal = std::uint64_t{d.optimal_transfer_blocks} * d.block_size;
-    std::uint64_t preferred = std::max<std::uint64_t>({physical, 512, d.block_size});
-    if (optimal > preferred && optimal <= (32U << 20) && optimal % preferred == 0) preferred = optimal;
-    e.preferred_bytes = static_cast<std::uint32_t>(preferred);
-    e.can_trim = d.lbpme && d.lbpu;
-    e.can_unmap_zero = d.lbpme && d.lbpws;
-    e.description = d.vendor + " " + d.product + " " + d.name + " (" +
-                    std::to_string(d.paths.size()) + " paths)";
-    nbdkit_debug("openmpio: export %s: %s, %llu bytes", e.name.c_str(), e.description.c_str(),
-                 static_cast<unsigned long long>(e.size));
-    g.exports.push_back(std::move(e));
-  }
+  RefreshExports();
   return 0;
 }
 
@@ -166,41 +192,53 @@ void Unload() {
 // ---- exports and connections ---------------------------------------------------------
 
 int ListExports(int /*readonly*/, int /*is_tls*/, struct nbdkit_exports* exports) {
-  for (const Export& e : g.exports) {
-    if (nbdkit_add_export(exports, e.name.c_str(), e.description.c_str()) == -1) return -1;
+  RefreshExports();
+  std::lock_guard<std::mutex> lock(g.exports_mutex);
+  for (const auto& e : g.exports) {
+    if (nbdkit_add_export(exports, e->name.c_str(), e->description.c_str()) == -1) return -1;
   }
   return 0;
 }
 
 const char* DefaultExport(int /*readonly*/, int /*is_tls*/) {
+  RefreshExports();
+  std::lock_guard<std::mutex> lock(g.exports_mutex);
   if (g.exports.empty()) {
     nbdkit_error("openmpio: the engine serves no disk");
     return nullptr;
   }
-  return g.exports.front().name.c_str();
+  return g.exports.front()->name.c_str();  // exports are never removed
 }
 
 void* Open(int /*readonly*/) {
+  RefreshExports();
   const char* wanted = nbdkit_export_name();
   std::string name = wanted ? wanted : "";
+  std::lock_guard<std::mutex> lock(g.exports_mutex);
   if (g.exports.empty()) {
     nbdkit_error("openmpio: the engine serves no disk");
     return nullptr;
   }
-  if (name.empty()) name = g.exports.front().name;
-  for (std::size_t i = 0; i < g.exports.size(); ++i) {
-    if (g.exports[i].name == name) return new std::size_t(i);
+  if (name.empty()) name = g.exports.front()->name;
+  for (const auto& e : g.exports) {
+    if (e->name == name) return new Connection{e};
   }
   nbdkit_error("openmpio: no export named '%s'", name.c_str());
   nbdkit_set_error(ENOENT);
   return nullptr;
 }
 
-void Close(void* handle) { delete static_cast<std::size_t*>(handle); }
+void Close(void* handle) { delete static_cast<Connection*>(handle); }
 
 const char* ExportDescription(void* handle) { return Of(handle).description.c_str(); }
 
-int64_t GetSize(void* handle) { return static_cast<int64_t>(Of(handle).size); }
+// Live: a LU the target resized (2A/09) is seen at its new size by the next
+// connection.
+int64_t GetSize(void* handle) {
+  const Export& e = Of(handle);
+  const std::uint64_t now = e.handle.size_bytes();
+  return static_cast<int64_t>(now != 0 ? now : e.size);
+}
 
 // minimum: the logical block size (smaller requests need read-modify-write);
 // preferred: the physical block or the optimal transfer length; maximum: the
