@@ -14,16 +14,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include "array/array.h"
-#include "common/thread_executor.h"
-#include "engine/engine.h"
-#include "transport/sim/sim_fabric.h"
-#include "transport/sim/sim_nexus.h"
+#include "threaded_sim_engine.h"
 
 namespace openmpio::engine {
 namespace {
@@ -31,44 +26,20 @@ namespace {
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-template <typename F>
-auto On(Executor& ex, F f) -> decltype(f()) {
-  std::packaged_task<decltype(f())()> task(std::move(f));
-  auto fut = task.get_future();
-  ex.Post([&task]() { task(); });
-  return fut.get();
-}
+using openmpio::testing::On;
 
 void BM_FailoverTime(benchmark::State& state) {
-  auto arr = array::Array::Create(array::DemoArrayConfig(1U << 16));
-  if (!arr) {
-    state.SkipWithError("array");
-    return;
-  }
-  std::unique_ptr<array::Array> array = std::move(*arr);
-  ThreadExecutor control, r0, r1;
-  auto fabric = std::make_unique<transport::sim::SimFabric>(*array, array->config().target_name);
-  for (std::uint16_t p = 1; p <= 4; ++p) {
-    fabric->AddPort(p, transport::sim::LinkModel{microseconds(100), 0, {}});
-  }
+  openmpio::testing::ThreadedSimEngine sim;
   EngineConfig ec;
   ec.command_timeout = std::chrono::seconds(5);
   ec.retry_interval = milliseconds(5);
-  std::unique_ptr<Engine> engine = On(control, [&] { return std::make_unique<Engine>(ec, control); });
-  for (std::uint16_t p = 1; p <= 4; ++p) {
-    Executor& ex = p <= 2 ? static_cast<Executor&>(r0) : static_cast<Executor&>(r1);
-    transport::sim::SimNexusOptions o;
-    o.isid = 0x023D00000000ULL + p;
-    o.command_timeout = ec.command_timeout;
-    std::unique_ptr<transport::TransportNexus> n =
-        On(ex, [&]() -> std::unique_ptr<transport::TransportNexus> {
-          return fabric->CreateNexus(ex, p, o);
-        });
-    On(control, [&] {
-      engine->AddNexus(std::move(n), ex);
-      return 0;
-    });
+  if (!sim.Start(ec, microseconds(100))) {
+    state.SkipWithError("discovery did not finish");
+    return;
   }
+  Executor& control = sim.control;
+  Engine* engine = sim.engine.get();
+  transport::sim::SimFabric* fabric = sim.fabric.get();
   auto wait_for = [&](auto pred) {
     for (int i = 0; i < 20000; ++i) {
       if (On(control, pred)) return true;
@@ -76,10 +47,6 @@ void BM_FailoverTime(benchmark::State& state) {
     }
     return false;
   };
-  if (!wait_for([&] { return engine->DiscoveryIdle(); })) {
-    state.SkipWithError("discovery did not finish");
-    return;
-  }
   // LU 0's disk: A/O through group 1 (ports 1 and 2). Disks are numbered in
   // the order discovery claimed them, which the threads decide.
   const std::size_t d0 = On(control, [&] {
@@ -152,15 +119,9 @@ void BM_FailoverTime(benchmark::State& state) {
     state.counters["max_us"] = samples_us.back();
     state.counters["errors"] = static_cast<double>(errors);
   }
-  // Teardown as the threads test does it: stop the executors (they join),
-  // then destroy the engine and the fabric on this thread.
   for (std::uint16_t p = 1; p <= 4; ++p) fabric->Restore(p);
   wait_for(port1_usable);
-  r0.Stop();
-  r1.Stop();
-  control.Stop();
-  engine.reset();
-  fabric.reset();
+  sim.Stop();
 }
 BENCHMARK(BM_FailoverTime)->Iterations(100)->UseManualTime()->Unit(benchmark::kMicrosecond);
 

@@ -202,8 +202,12 @@ class EngineFixture : public ::testing::Test {
     return c;
   }
 
+  // Wraps a nexus before the engine gets it (recorded_commands_test.cpp).
+  using NexusWrapper = std::function<std::unique_ptr<transport::TransportNexus>(
+      std::unique_ptr<transport::TransportNexus>, std::uint16_t port)>;
+
   void Build(array::ArrayConfig cfg = array::DemoArrayConfig(1U << 16),
-             EngineConfig ec = TestConfig()) {
+             EngineConfig ec = TestConfig(), const NexusWrapper& wrap = nullptr) {
     auto a = array::Array::Create(cfg);
     ASSERT_TRUE(a.has_value()) << a.error().ToString();
     array_ = std::move(*a);
@@ -216,7 +220,8 @@ class EngineFixture : public ::testing::Test {
       transport::sim::SimNexusOptions o;
       o.isid = 0x023D00000000ULL + p;
       o.command_timeout = ec.command_timeout;
-      engine_->AddNexus(fabric_->CreateNexus(ex_, p, o), ex_);
+      std::unique_ptr<transport::TransportNexus> n = fabric_->CreateNexus(ex_, p, o);
+      engine_->AddNexus(wrap ? wrap(std::move(n), p) : std::move(n), ex_);
     }
     ASSERT_TRUE(RunUntil([this] { return engine_->DiscoveryIdle(); }, seconds(30)))
         << "discovery did not finish";
@@ -262,6 +267,16 @@ class EngineFixture : public ::testing::Test {
     }
     ADD_FAILURE() << "no disk for LU " << lun;
     return 0;
+  }
+
+  // Fail Over Only on `disk` with its path through port `rtp` preferred.
+  void UseFailOverOnly(std::size_t disk, std::uint16_t rtp) {
+    const DiskInfo d = engine_->Disks()[disk];
+    const PathInfo* p = PathOnPort(d, rtp);
+    ASSERT_NE(p, nullptr) << "no path through port " << rtp;
+    const Status s =
+        engine_->SetLoadBalancePolicy(disk, dsm::LoadBalancePolicy::kFailOverOnly, p->id);
+    ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
   const PathInfo* PathOnPort(const DiskInfo& d, std::uint16_t rtp) {

@@ -23,11 +23,7 @@ class FenceBoundTest : public EngineFixture {
   void SetUp() override {
     Build();
     disk_ = DiskOfLu(0);
-    const DiskInfo d = engine_->Disks()[disk_];
-    ASSERT_TRUE(engine_
-                    ->SetLoadBalancePolicy(disk_, dsm::LoadBalancePolicy::kFailOverOnly,
-                                           PathOnPort(d, 1)->id)
-                    .ok());
+    UseFailOverOnly(disk_, 1);
   }
 
   std::shared_ptr<Pending> Write(std::uint64_t lba, std::uint32_t blocks, std::uint64_t stamp) {

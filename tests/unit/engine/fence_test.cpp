@@ -26,11 +26,7 @@ class EngineFenceTest : public EngineFixture {
   void SetUp() override {
     Build();
     disk_ = DiskOfLu(0);
-    const DiskInfo d = engine_->Disks()[disk_];
-    ASSERT_TRUE(engine_
-                    ->SetLoadBalancePolicy(disk_, dsm::LoadBalancePolicy::kFailOverOnly,
-                                           PathOnPort(d, 1)->id)
-                    .ok());
+    UseFailOverOnly(disk_, 1);
     h_ = engine_->Disk(disk_);
   }
 

@@ -19,23 +19,10 @@ class RecordedCommandsTest : public EngineFixture {
  protected:
   // EngineFixture::Build with every nexus wrapped in a RecordingNexus.
   void BuildRecorded(array::ArrayConfig cfg = array::DemoArrayConfig(1U << 16)) {
-    auto a = array::Array::Create(cfg);
-    ASSERT_TRUE(a.has_value()) << a.error().ToString();
-    array_ = std::move(*a);
-    fabric_ = std::make_unique<transport::sim::SimFabric>(*array_, array_->config().target_name);
-    const EngineConfig ec = TestConfig();
-    engine_ = std::make_unique<Engine>(ec, ex_);
-    for (std::uint16_t p = 1; p <= 4; ++p) {
-      fabric_->AddPort(p, transport::sim::LinkModel{std::chrono::microseconds(100), 0, {}});
-    }
-    for (std::uint16_t p = 1; p <= 4; ++p) {
-      transport::sim::SimNexusOptions o;
-      o.isid = 0x023D00000000ULL + p;
-      o.command_timeout = ec.command_timeout;
-      engine_->AddNexus(std::make_unique<RecordingNexus>(fabric_->CreateNexus(ex_, p, o), p, &log_),
-                        ex_);
-    }
-    ASSERT_TRUE(RunUntil([this] { return engine_->DiscoveryIdle(); }, seconds(30)));
+    Build(std::move(cfg), TestConfig(),
+          [this](std::unique_ptr<transport::TransportNexus> n, std::uint16_t port) {
+            return std::make_unique<RecordingNexus>(std::move(n), port, &log_);
+          });
     ex_.RunFor(seconds(1));  // let discovery's last refreshes settle
     log_.clear();
   }

@@ -224,11 +224,7 @@ TEST_F(EngineScenarioTest, PolicyChangedLiveUnderLoad) {
 TEST_F(EngineScenarioTest, FailoverTimeOverAHundredLinkDrops) {
   Build();
   const std::size_t d0 = DiskOfLu(0);
-  const DiskInfo info = engine_->Disks()[d0];
-  ASSERT_TRUE(engine_
-                  ->SetLoadBalancePolicy(d0, dsm::LoadBalancePolicy::kFailOverOnly,
-                                         PathOnPort(info, 1)->id)
-                  .ok());
+  UseFailOverOnly(d0, 1);
   DiskHandle h = engine_->Disk(d0);
   std::vector<Duration> times;
   std::vector<std::byte> buf(512);

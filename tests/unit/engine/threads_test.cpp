@@ -10,20 +10,13 @@
 #include <mutex>
 #include <thread>
 
-#include "common/thread_executor.h"
 #include "engine_fixture.h"
+#include "threaded_sim_engine.h"
 
 namespace openmpio::engine::testing {
 namespace {
 
-// Runs f on `ex` and waits for it.
-template <typename F>
-auto On(Executor& ex, F f) -> decltype(f()) {
-  std::packaged_task<decltype(f())()> task(std::move(f));
-  auto fut = task.get_future();
-  ex.Post([&task]() { task(); });
-  return fut.get();
-}
+using openmpio::testing::On;
 
 // The Load of engine_fixture.h, made safe for completions on any thread.
 class ThreadLoad {
@@ -56,39 +49,14 @@ class ThreadLoad {
 };
 
 TEST(EngineThreadsTest, ReactorThreadsCarryConcurrentVerifiedIoThroughALinkDropAndPolicyChanges) {
-  auto arr = array::Array::Create(array::DemoArrayConfig(1U << 16));
-  ASSERT_TRUE(arr.has_value());
-  std::unique_ptr<array::Array> array = std::move(*arr);
-  ThreadExecutor control, r0, r1;
-  auto fabric = std::make_unique<transport::sim::SimFabric>(*array, array->config().target_name);
-  for (std::uint16_t p = 1; p <= 4; ++p) {
-    fabric->AddPort(p, transport::sim::LinkModel{std::chrono::microseconds(50), 0, {}});
-  }
+  openmpio::testing::ThreadedSimEngine sim;
   EngineConfig ec;
   ec.command_timeout = std::chrono::seconds(5);
   ec.retry_interval = std::chrono::milliseconds(50);
-  std::unique_ptr<Engine> engine = On(control, [&] { return std::make_unique<Engine>(ec, control); });
-  for (std::uint16_t p = 1; p <= 4; ++p) {
-    Executor& ex = p <= 2 ? static_cast<Executor&>(r0) : static_cast<Executor&>(r1);
-    transport::sim::SimNexusOptions o;
-    o.isid = 0x023D00000000ULL + p;
-    o.command_timeout = ec.command_timeout;
-    // Created on its own thread (SimNexus binds to it), added on control.
-    std::unique_ptr<transport::TransportNexus> n =
-        On(ex, [&]() -> std::unique_ptr<transport::TransportNexus> {
-          return fabric->CreateNexus(ex, p, o);
-        });
-    On(control, [&] {
-      engine->AddNexus(std::move(n), ex);
-      return 0;
-    });
-  }
-  bool idle = false;
-  for (int i = 0; i < 3000 && !idle; ++i) {
-    idle = On(control, [&] { return engine->DiscoveryIdle(); });
-    if (!idle) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(idle) << "discovery did not finish";
+  ASSERT_TRUE(sim.Start(ec, std::chrono::microseconds(50))) << "discovery did not finish";
+  Executor& control = sim.control;
+  std::unique_ptr<Engine>& engine = sim.engine;
+  transport::sim::SimFabric* fabric = sim.fabric.get();
   const std::vector<DiskInfo> disks = On(control, [&] { return engine->Disks(); });
   ASSERT_EQ(disks.size(), 2U);
 
@@ -132,14 +100,7 @@ TEST(EngineThreadsTest, ReactorThreadsCarryConcurrentVerifiedIoThroughALinkDropA
   }
   EXPECT_TRUE(fenced);
 
-  // Teardown (transport.h: nexuses are destroyed with nothing pending): stop
-  // the reactors and control (they join; what is still queued is dropped),
-  // then destroy the engine and the fabric on this thread.
-  r0.Stop();
-  r1.Stop();
-  control.Stop();
-  engine.reset();
-  fabric.reset();
+  sim.Stop();
 }
 
 }  // namespace
