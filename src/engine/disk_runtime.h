@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -219,9 +220,8 @@ class IoParentPool {
 inline constexpr std::size_t kLatencyBuckets = 18;
 [[nodiscard]] constexpr std::size_t LatencyBucket(std::uint64_t us) noexcept {
   if (us < 16) return 0;
-  std::size_t width = 0;  // std::bit_width(us)
-  for (std::uint64_t v = us; v != 0; v >>= 1) ++width;
-  return std::min<std::size_t>(width - 4, kLatencyBuckets - 1);
+  return std::min<std::size_t>(static_cast<std::size_t>(std::bit_width(us)) - 4,
+                               kLatencyBuckets - 1);
 }
 // The lower bound of bucket k in microseconds (0 for bucket 0).
 [[nodiscard]] constexpr std::uint64_t LatencyBucketFloorUs(std::size_t k) noexcept {

@@ -96,7 +96,8 @@ TEST_F(LiveTimersTest, PdoRemovePeriodChangesTheNoPathTimeOfTheNextRequests) {
   // Let the engine notice (every path failed, no usable path).
   ASSERT_TRUE(RunUntil(
       [&] {
-        for (const PathInfo& p : engine_->Disks()[d0].paths) {
+        const DiskInfo d = engine_->Disks()[d0];  // a copy: the paths outlive the loop
+        for (const PathInfo& p : d.paths) {
           if (p.usable) return false;
         }
         return true;
