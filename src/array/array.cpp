@@ -339,6 +339,15 @@ Status Array::RemoveLogicalUnit(std::uint64_t lun) {
   return OkStatus();
 }
 
+std::optional<LuConfig> Array::LogicalUnit(std::uint64_t lun) const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  const auto it = state_->lus.find(lun);
+  if (it == state_->lus.end()) return std::nullopt;
+  LuConfig c = it->second.config;
+  c.blocks = it->second.blocks;
+  return c;
+}
+
 Status Array::DropVolatileCache(std::uint64_t lun) {
   std::lock_guard<std::mutex> lock(state_->mu);
   const auto lu = state_->lus.find(lun);

@@ -202,6 +202,8 @@ class Array final : public DeviceServer {
   [[nodiscard]] Status AddLogicalUnit(const LuConfig& lu);
   [[nodiscard]] Status RemoveLogicalUnit(std::uint64_t lun);
 
+  // LU `lun` as it is now (blocks: its current capacity), or nullopt.
+  [[nodiscard]] std::optional<LuConfig> LogicalUnit(std::uint64_t lun) const;
   [[nodiscard]] Expected<PortCounters> Counters(std::uint16_t relative_target_port) const;
   [[nodiscard]] const ArrayConfig& config() const noexcept;
 

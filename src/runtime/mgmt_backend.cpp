@@ -59,9 +59,9 @@ Status SimControlImpl::Run(const mgmt::SimRequest& r) {
       fabric_.Restore(r.relative_target_port);
       return OkStatus();
     case mgmt::SimAction::kSetState: {
-      const bool lu = std::any_of(sim_.lus.begin(), sim_.lus.end(),
-                                  [&](const config::SimLuConfig& l) { return l.lun == r.lun; });
-      if (!lu) return InvalidParameter("the embedded array has no LUN " + std::to_string(r.lun));
+      if (!array_.LogicalUnit(r.lun)) {
+        return InvalidParameter("the embedded array has no LUN " + std::to_string(r.lun));
+      }
       const bool group = std::any_of(
           sim_.ports.begin(), sim_.ports.end(),
           [&](const config::SimPortConfig& p) { return p.target_port_group == r.target_port_group; });
@@ -75,14 +75,11 @@ Status SimControlImpl::Run(const mgmt::SimRequest& r) {
                                    /*implicit_transition=*/true);
     }
     case mgmt::SimAction::kCorruptRead: {
-      const auto lu = std::find_if(sim_.lus.begin(), sim_.lus.end(),
-                                   [&](const config::SimLuConfig& l) { return l.lun == r.lun; });
-      if (lu == sim_.lus.end()) {
-        return InvalidParameter("the embedded array has no LUN " + std::to_string(r.lun));
-      }
+      const std::optional<array::LuConfig> lu = array_.LogicalUnit(r.lun);
+      if (!lu) return InvalidParameter("the embedded array has no LUN " + std::to_string(r.lun));
       // The array clips a range past the end silently; a caller asking for
       // blocks the LU does not have has made a mistake, so say so.
-      const std::uint64_t blocks = lu->block_size == 0 ? 0 : lu->size_bytes / lu->block_size;
+      const std::uint64_t blocks = lu->blocks;
       if (r.block_count == 0 || r.first_lba >= blocks || r.block_count > blocks - r.first_lba) {
         return InvalidParameter("corrupt-on-read of " + std::to_string(r.block_count) +
                                 " blocks at LBA " + std::to_string(r.first_lba) + ": LUN " +
@@ -126,26 +123,12 @@ Status SimControlImpl::Run(const mgmt::SimRequest& r) {
       } else if (!sim_.ports.empty()) {
         lu.owner_group = sim_.ports.front().target_port_group;
       }
-      Status st = array_.AddLogicalUnit(config::ToArrayLu(sim_, lu));
-      if (st.ok()) sim_.lus.push_back(lu);
-      return st;
+      return array_.AddLogicalUnit(config::ToArrayLu(sim_, lu));
     }
-    case mgmt::SimAction::kRemoveLu: {
-      Status st = array_.RemoveLogicalUnit(r.lun);
-      if (st.ok()) {
-        std::erase_if(sim_.lus, [&](const config::SimLuConfig& l) { return l.lun == r.lun; });
-      }
-      return st;
-    }
-    case mgmt::SimAction::kResizeLu: {
-      Status st = array_.SetCapacity(r.lun, r.block_count);
-      if (st.ok()) {
-        for (config::SimLuConfig& l : sim_.lus) {
-          if (l.lun == r.lun) l.size_bytes = r.block_count * l.block_size;
-        }
-      }
-      return st;
-    }
+    case mgmt::SimAction::kRemoveLu:
+      return array_.RemoveLogicalUnit(r.lun);
+    case mgmt::SimAction::kResizeLu:
+      return array_.SetCapacity(r.lun, r.block_count);
   }
   return InvalidParameter("unknown SimControl action");
 }

@@ -50,7 +50,7 @@ class SimControlImpl : public mgmt::SimControl {
   Executor& control_;
   array::Array& array_;
   transport::sim::SimFabric& fabric_;
-  config::SimConfig sim_;
+  config::SimConfig sim_;  // the shape it started with: ports and groups (LUs: ask array_)
 };
 
 class EngineBackend : public mgmt::Backend {
