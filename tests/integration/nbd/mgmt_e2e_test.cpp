@@ -81,12 +81,15 @@ class MgmtE2E : public ::testing::Test {
     const std::string uri = server_->Uri("alpha");
     const std::string d = dir_.path();
     // Each round: 1 MiB of 0x5a at a rotating offset, read back with -P
-    // (qemu-io prints "Pattern verification failed" on a mismatch).
+    // (qemu-io prints "Pattern verification failed" on a mismatch). The
+    // count is replaced by a rename: `echo > file` truncates first, and a
+    // reader between the two would see no count at all.
     const std::string loop =
         "n=0; while [ ! -e " + d + "/io.stop ]; do off=$(( (n % 8) * 1048576 )); "
         "out=$(qemu-io -f raw -c \"write -P 0x5a $off 1M\" -c \"read -P 0x5a $off 1M\" \"" +
         uri + "\" 2>&1); case \"$out\" in *ail*|*rror*) echo \"$out\" >> " + d +
-        "/io.fail;; esac; n=$((n+1)); echo $n > " + d + "/io.count; done";
+        "/io.fail;; esac; n=$((n+1)); echo $n > " + d + "/io.count.new; mv " + d +
+        "/io.count.new " + d + "/io.count; done";
     io_ = std::make_unique<Process>(std::vector<std::string>{"sh", "-c", loop}, dir_ / "io.log");
     WaitRounds(2);
   }
