@@ -12,16 +12,9 @@ namespace {
 
 class CapabilitiesTest : public EngineFixture {
  protected:
-  Status Sync(const std::function<void(IoCallback)>& op) {
-    std::optional<Status> got;
-    op([&got](const Status& s) { got = s; });
-    EXPECT_TRUE(RunUntil([&got] { return got.has_value(); }, seconds(60)));
-    return got.value_or(Status(NtStatus::kIoTimeout, "no answer"));
-  }
-
   std::vector<std::byte> ReadBlocks(DiskHandle h, std::uint64_t lba, std::size_t blocks) {
     std::vector<std::byte> buf(blocks * 512, std::byte{0xEE});
-    const Status s = Sync([&](IoCallback cb) { h.Read(lba * 512, buf, std::move(cb)); });
+    const Status s = RunOne([&](IoCallback cb) { h.Read(lba * 512, buf, std::move(cb)); });
     EXPECT_TRUE(s.ok()) << s.ToString();
     return buf;
   }
@@ -87,15 +80,15 @@ TEST_F(CapabilitiesTest, FuaWriteSurvivesCacheLossAndAPlainWriteDoesNot) {
   DiskHandle h = engine_->Disk(disk);
   const auto a = Pattern(4, 7);
   const auto b = Pattern(4, 8);
-  ASSERT_TRUE(Sync([&](IoCallback cb) { h.Write(0, a, /*fua=*/true, std::move(cb)); }).ok());
-  ASSERT_TRUE(Sync([&](IoCallback cb) { h.Write(64 * 512, b, std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Write(0, a, /*fua=*/true, std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Write(64 * 512, b, std::move(cb)); }).ok());
   EXPECT_EQ(ReadBlocks(h, 64, 4), b) << "cached before the loss";
   ASSERT_TRUE(array_->DropVolatileCache(0).ok());
   EXPECT_EQ(ReadBlocks(h, 0, 4), a) << "the FUA write was on media";
   EXPECT_TRUE(AllZero(ReadBlocks(h, 64, 4))) << "the plain write was only cached";
   // And a Flush makes the plain write durable.
-  ASSERT_TRUE(Sync([&](IoCallback cb) { h.Write(64 * 512, b, std::move(cb)); }).ok());
-  ASSERT_TRUE(Sync([&](IoCallback cb) { h.Flush(std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Write(64 * 512, b, std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Flush(std::move(cb)); }).ok());
   ASSERT_TRUE(array_->DropVolatileCache(0).ok());
   EXPECT_EQ(ReadBlocks(h, 64, 4), b);
 }
@@ -107,12 +100,12 @@ TEST_F(CapabilitiesTest, UnmapAndWriteZeroesReadBackZeros) {
   Build();
   DiskHandle h = engine_->Disk(DiskOfLu(0));
   const auto data = Pattern(48, 5);
-  ASSERT_TRUE(Sync([&](IoCallback cb) { h.Write(0, data, std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Write(0, data, std::move(cb)); }).ok());
   ASSERT_FALSE(AllZero(ReadBlocks(h, 0, 48)));
-  ASSERT_TRUE(Sync([&](IoCallback cb) { h.Unmap(0, 16 * 512, std::move(cb)); }).ok());
-  ASSERT_TRUE(Sync([&](IoCallback cb) { h.WriteZeroes(16 * 512, 8 * 512, std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Unmap(0, 16 * 512, std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.WriteZeroes(16 * 512, 8 * 512, std::move(cb)); }).ok());
   ASSERT_TRUE(
-      Sync([&](IoCallback cb) { h.WriteZeroes(24 * 512, 8 * 512, true, std::move(cb)); }).ok());
+      RunOne([&](IoCallback cb) { h.WriteZeroes(24 * 512, 8 * 512, true, std::move(cb)); }).ok());
   EXPECT_TRUE(AllZero(ReadBlocks(h, 0, 32)));
   const auto rest = ReadBlocks(h, 32, 16);
   EXPECT_TRUE(std::equal(rest.begin(), rest.end(), data.begin() + 32 * 512)) << "neighbours kept";
@@ -125,21 +118,18 @@ TEST_F(CapabilitiesTest, DeferredErrorFailsTheNextFlushNotTheCurrentCommand) {
   Build();
   const std::size_t disk = DiskOfLu(0);
   DiskHandle h = engine_->Disk(disk);
-  array::FaultSpec f;
-  f.scope = array::FaultScope::kLogicalUnit;
-  f.lun = 0;
-  f.kind = array::FaultKind::kSense;
+  array::FaultSpec f = LuFault(0, array::FaultKind::kSense);
   f.sense = scsi::SenseSpec{scsi::SenseKey::kMediumError, {0x0C, 0x00}, {}, true};
   f.count = 1;
   ASSERT_TRUE(array_->InjectFault(f, ex_.Now()).has_value());
   const auto data = Pattern(2, 3);
-  const Status w = Sync([&](IoCallback cb) { h.Write(0, data, std::move(cb)); });
+  const Status w = RunOne([&](IoCallback cb) { h.Write(0, data, std::move(cb)); });
   EXPECT_TRUE(w.ok()) << "not attributed to the current command: " << w.ToString();
   EXPECT_EQ(ReadBlocks(h, 0, 2), data);
   EXPECT_EQ(engine_->Disks()[disk].deferred_errors, 1U);
-  const Status f1 = Sync([&](IoCallback cb) { h.Flush(std::move(cb)); });
+  const Status f1 = RunOne([&](IoCallback cb) { h.Flush(std::move(cb)); });
   EXPECT_EQ(f1.nt(), NtStatus::kIoDeviceError) << f1.ToString();
-  const Status f2 = Sync([&](IoCallback cb) { h.Flush(std::move(cb)); });
+  const Status f2 = RunOne([&](IoCallback cb) { h.Flush(std::move(cb)); });
   EXPECT_TRUE(f2.ok()) << "reported once: " << f2.ToString();
 }
 

@@ -254,6 +254,25 @@ class EngineFixture : public ::testing::Test {
     }
   }
 
+  // Starts one request (`start` is given its callback) and drives virtual
+  // time until it completes; STATUS_IO_TIMEOUT "no answer" (and a test
+  // failure) when it does not within `limit`.
+  Status RunOne(const std::function<void(IoCallback)>& start, Duration limit = seconds(60)) {
+    std::optional<Status> got;
+    start([&got](const Status& s) { got = s; });
+    EXPECT_TRUE(RunUntil([&got] { return got.has_value(); }, limit)) << "request hung";
+    return got.value_or(Status(NtStatus::kIoTimeout, "no answer"));
+  }
+
+  // A fault of the array on every command of LU `lun` (fill in the rest).
+  static array::FaultSpec LuFault(std::uint64_t lun, array::FaultKind kind) {
+    array::FaultSpec f;
+    f.scope = array::FaultScope::kLogicalUnit;
+    f.lun = lun;
+    f.kind = kind;
+    return f;
+  }
+
   // The disk of LU n: the one whose group (1 for LU 0, 2 for LU 1) is A/O.
   std::size_t DiskOfLu(std::uint64_t lun) {
     const std::uint16_t owner = lun == 0 ? 1 : 2;

@@ -94,10 +94,7 @@ TEST_F(EngineFailoverTest, ActiveOptimizedToStandbyMovesIoToTheOtherGroup) {
 TEST_F(EngineFailoverTest, TransitioningWindowIsWaitedOut) {
   Build();
   const std::size_t disk = DiskOfLu(0);
-  array::FaultSpec f;
-  f.scope = array::FaultScope::kLogicalUnit;
-  f.lun = 0;
-  f.kind = array::FaultKind::kTransitionStorm;
+  array::FaultSpec f = LuFault(0, array::FaultKind::kTransitionStorm);
   f.duration = milliseconds(1500);
   const TimePoint start = ex_.Now();
   ASSERT_TRUE(array_->InjectFault(f, start).has_value());

@@ -58,10 +58,7 @@ class LiveTimersTest : public EngineFixture {
 TEST_F(LiveTimersTest, RetryCountAndIntervalChangeTheNextRequests) {
   Build();
   const std::size_t d0 = DiskOfLu(0);
-  array::FaultSpec f;
-  f.scope = array::FaultScope::kLogicalUnit;
-  f.lun = 0;
-  f.kind = array::FaultKind::kStatus;
+  array::FaultSpec f = LuFault(0, array::FaultKind::kStatus);
   f.status = scsi::ScsiStatus::kBusy;
   ASSERT_TRUE(array_->InjectFault(f, ex_.Now()).has_value());
   const Duration rtt = std::chrono::microseconds(200);  // the link's round trip

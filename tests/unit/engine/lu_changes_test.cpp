@@ -14,16 +14,15 @@ namespace {
 
 class EngineLuChangesTest : public EngineFixture {
  protected:
-  // One request, run to completion in virtual time.
   Status Io(std::size_t disk, bool write, std::uint64_t lba, std::vector<std::byte>& buf) {
-    std::optional<Status> got;
-    if (write) {
-      engine_->Disk(disk).Write(lba * 512, buf, [&got](const Status& s) { got = s; });
-    } else {
-      engine_->Disk(disk).Read(lba * 512, buf, [&got](const Status& s) { got = s; });
-    }
-    EXPECT_TRUE(RunUntil([&got] { return got.has_value(); }, seconds(60))) << "request hung";
-    return got.value_or(Status(NtStatus::kIoTimeout, "hung"));
+    DiskHandle h = engine_->Disk(disk);
+    return RunOne([&](IoCallback cb) {
+      if (write) {
+        h.Write(lba * 512, buf, std::move(cb));
+      } else {
+        h.Read(lba * 512, buf, std::move(cb));
+      }
+    });
   }
   // A read on every disk (each LU's I/O goes to its own A/O group, so the
   // unit attentions of all four nexuses are heard).

@@ -59,12 +59,6 @@ TEST(LatencyBuckets, PowerOfTwoMicroseconds) {
 class PathCountersTest : public EngineFixture {
  protected:
   // Runs one request to its end; its status.
-  Status Run(const std::function<void(IoCallback)>& start) {
-    std::optional<Status> got;
-    start([&got](const Status& s) { got = s; });
-    EXPECT_TRUE(RunUntil([&] { return got.has_value(); }, seconds(30)));
-    return got.value_or(Status(NtStatus::kIoTimeout, "did not complete"));
-  }
 };
 
 // A known mix on the sim: the counters of the disk's paths add up to it
@@ -77,16 +71,16 @@ TEST_F(PathCountersTest, CountersEqualTheMixExactly) {
   const Totals before = Sum(PerfOf(*engine_, d0));
   std::vector<std::byte> small(512), page(4096), big(8192);
   for (std::uint64_t i = 0; i < 10; ++i) {
-    ASSERT_TRUE(Run([&](IoCallback cb) { h.Read(4096 * i, page, std::move(cb)); }).ok());
+    ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Read(4096 * i, page, std::move(cb)); }).ok());
   }
   for (std::uint64_t i = 0; i < 3; ++i) {
-    ASSERT_TRUE(Run([&](IoCallback cb) { h.Read(512 * i, small, std::move(cb)); }).ok());
+    ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Read(512 * i, small, std::move(cb)); }).ok());
   }
   for (std::uint64_t i = 0; i < 7; ++i) {
-    ASSERT_TRUE(Run([&](IoCallback cb) { h.Write(65536 + 8192 * i, big, std::move(cb)); }).ok());
+    ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Write(65536 + 8192 * i, big, std::move(cb)); }).ok());
   }
   // WRITE SAME(16) of 16 blocks: one write carrying one block.
-  ASSERT_TRUE(Run([&](IoCallback cb) { h.WriteZeroes(1U << 20, 8192, std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.WriteZeroes(1U << 20, 8192, std::move(cb)); }).ok());
   const std::vector<PathCounters> after_perf = PerfOf(*engine_, d0);
   const Totals d = Delta(before, Sum(after_perf));
   EXPECT_EQ(d.reads, 13U);
@@ -119,16 +113,13 @@ TEST_F(PathCountersTest, ARetriedRequestCountsARetry) {
   Build();
   const std::size_t d0 = DiskOfLu(0);
   const std::vector<PathCounters> before = PerfOf(*engine_, d0);
-  array::FaultSpec f;
-  f.scope = array::FaultScope::kLogicalUnit;
-  f.lun = 0;
-  f.kind = array::FaultKind::kStatus;
+  array::FaultSpec f = LuFault(0, array::FaultKind::kStatus);
   f.status = scsi::ScsiStatus::kBusy;
   f.count = 1;
   ASSERT_TRUE(array_->InjectFault(f, ex_.Now()).has_value());
   std::vector<std::byte> buf(4096);
   DiskHandle h = engine_->Disk(d0);
-  ASSERT_TRUE(Run([&](IoCallback cb) { h.Read(0, buf, std::move(cb)); }).ok());
+  ASSERT_TRUE(RunOne([&](IoCallback cb) { h.Read(0, buf, std::move(cb)); }).ok());
   const std::vector<PathCounters> after = PerfOf(*engine_, d0);
   ASSERT_EQ(after.size(), before.size());
   int retried_paths = 0;

@@ -134,10 +134,7 @@ TEST_F(RecordedCommandsTest, FuaFallbackWhoseWriteFailsSendsNoSynchronizeCache) 
   BuildRecorded();
   const std::size_t d0 = DiskOfLu(0);
   engine_->impl().disks[d0]->dpofua.store(false);
-  array::FaultSpec f;
-  f.scope = array::FaultScope::kLogicalUnit;
-  f.lun = 0;
-  f.kind = array::FaultKind::kSense;
+  array::FaultSpec f = LuFault(0, array::FaultKind::kSense);
   f.sense.key = scsi::SenseKey::kMediumError;
   f.sense.code = scsi::AscAscq{0x0C, 0x00};  // WRITE ERROR
   f.count = 1;

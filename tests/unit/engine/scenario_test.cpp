@@ -70,10 +70,7 @@ TEST_F(EngineScenarioTest, ConcurrentDataSurvivesEveryFaultInTurn) {
   });
   ExpectClean(a, "A/O -> Standby");
   Batch(a, b, 1500, [&] {
-    array::FaultSpec f;
-    f.scope = array::FaultScope::kLogicalUnit;
-    f.lun = 0;
-    f.kind = array::FaultKind::kTransitionStorm;
+    array::FaultSpec f = LuFault(0, array::FaultKind::kTransitionStorm);
     f.duration = milliseconds(2000);
     ASSERT_TRUE(array_->InjectFault(f, ex_.Now()).has_value());
     ex_.PostAfter(milliseconds(1900), [&] {
@@ -151,10 +148,7 @@ TEST_F(EngineScenarioTest, ConcurrentDataSurvivesEveryFaultInTurn) {
 // 0..4095 of LU 0) is caught by the Load's verification.
 TEST_F(EngineScenarioTest, ACorruptingArrayIsCaughtByTheVerification) {
   Build();
-  array::FaultSpec f;
-  f.scope = array::FaultScope::kLogicalUnit;
-  f.lun = 0;
-  f.kind = array::FaultKind::kCorruptRead;
+  array::FaultSpec f = LuFault(0, array::FaultKind::kCorruptRead);
   f.first_lba = 0;
   f.block_count = 4096;
   ASSERT_TRUE(array_->InjectFault(f, ex_.Now()).has_value());

@@ -75,45 +75,35 @@ class StatusSenseEngineTest : public EngineFixture {};
 // sense as data; the errno is EPERM with the message never read.
 TEST_F(StatusSenseEngineTest, TheEngineSetsTheSenseWhereItFailsARequest) {
   Build();
-  array::FaultSpec f;
-  f.scope = array::FaultScope::kLogicalUnit;
-  f.lun = 0;
-  f.kind = array::FaultKind::kSense;
+  array::FaultSpec f = LuFault(0, array::FaultKind::kSense);
   f.sense.key = scsi::SenseKey::kDataProtect;
   f.sense.code = scsi::AscAscq{0x27, 0x00};
   ASSERT_TRUE(array_->InjectFault(f, ex_.Now()).has_value());
   DiskHandle h = engine_->Disk(DiskOfLu(0));
   std::vector<std::byte> buf(512);
-  std::optional<Status> got;
-  h.Write(0, buf, [&](const Status& s) { got = s; });
-  ASSERT_TRUE(RunUntil([&] { return got.has_value(); }, seconds(10)));
-  ASSERT_TRUE(got->Is(NtStatus::kIoDeviceError)) << got->ToString();
-  ASSERT_TRUE(got->sense().has_value()) << got->ToString();
-  EXPECT_EQ(*got->sense(), (SenseCode{0x7, 0x27, 0x00}));
-  EXPECT_FALSE(got->reservation_conflict());
+  const Status got = RunOne([&](IoCallback cb) { h.Write(0, buf, std::move(cb)); }, seconds(10));
+  ASSERT_TRUE(got.Is(NtStatus::kIoDeviceError)) << got.ToString();
+  ASSERT_TRUE(got.sense().has_value()) << got.ToString();
+  EXPECT_EQ(*got.sense(), (SenseCode{0x7, 0x27, 0x00}));
+  EXPECT_FALSE(got.reservation_conflict());
   // The same status with its text dropped still maps.
-  Status bare(got->nt());
-  bare.SetSense(*got->sense());
+  Status bare(got.nt());
+  bare.SetSense(*got.sense());
   EXPECT_EQ(ErrnoFromStatus(bare), EPERM);
-  EXPECT_EQ(ErrnoFromStatus(*got), EPERM);
+  EXPECT_EQ(ErrnoFromStatus(got), EPERM);
 }
 
 TEST_F(StatusSenseEngineTest, ReservationConflictIsData) {
   Build();
-  array::FaultSpec f;
-  f.scope = array::FaultScope::kLogicalUnit;
-  f.lun = 0;
-  f.kind = array::FaultKind::kStatus;
+  array::FaultSpec f = LuFault(0, array::FaultKind::kStatus);
   f.status = scsi::ScsiStatus::kReservationConflict;
   ASSERT_TRUE(array_->InjectFault(f, ex_.Now()).has_value());
   DiskHandle h = engine_->Disk(DiskOfLu(0));
   std::vector<std::byte> buf(512);
-  std::optional<Status> got;
-  h.Read(0, buf, [&](const Status& s) { got = s; });
-  ASSERT_TRUE(RunUntil([&] { return got.has_value(); }, seconds(10)));
-  EXPECT_TRUE(got->Is(NtStatus::kIoDeviceError)) << got->ToString();
-  EXPECT_TRUE(got->reservation_conflict()) << got->ToString();
-  EXPECT_FALSE(got->sense().has_value());
+  const Status got = RunOne([&](IoCallback cb) { h.Read(0, buf, std::move(cb)); }, seconds(10));
+  EXPECT_TRUE(got.Is(NtStatus::kIoDeviceError)) << got.ToString();
+  EXPECT_TRUE(got.reservation_conflict()) << got.ToString();
+  EXPECT_FALSE(got.sense().has_value());
 }
 
 }  // namespace
