@@ -1,5 +1,5 @@
 // BM_FailoverTime: wall-clock failover on real threads — the engine with a
-// control ThreadExecutor and two reactor ThreadExecutors owning the four sim
+// control Reactor and two reactor Reactors owning the four sim
 // nexuses of the demo array (link latency 100 µs each way). Each iteration
 // sends one 4 KiB write on LU 0's disk under Fail Over Only (preferred path: port
 // 1), drops port 1's link while the write is in it, and times fault → the

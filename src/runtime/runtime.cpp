@@ -1,6 +1,7 @@
 // Runtime: building, discovery wait and teardown (runtime.h).
 #include "runtime/runtime.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 #include <utility>
@@ -118,10 +119,13 @@ Status Runtime::Build() {
 
   // Threads start here: after nbdkit's fork when the plugin calls us from
   // .after_fork.
-  control_ = std::make_unique<ThreadExecutor>();
+  control_ = std::make_unique<Reactor>();
+  ReactorOptions ro;
+  ro.spin_ns = static_cast<std::uint64_t>(std::max<Duration::rep>(0, options_.reactor_spin.count()));
   for (std::size_t i = 0; i < options_.reactors; ++i) {
-    reactors_.push_back(std::make_unique<ThreadExecutor>());
+    reactors_.push_back(std::make_unique<Reactor>(ro));
   }
+  SetSyncWaitSpin(options_.sync_wait_spin);
 
   const engine::EngineConfig ec = ToEngineConfig(config_);
   auto promise = std::make_shared<std::promise<void>>();
@@ -130,7 +134,7 @@ Status Runtime::Build() {
     engine_ = std::make_unique<engine::Engine>(ec, *control_);
     std::size_t i = 0;
     for (const auto& link : links) {
-      ThreadExecutor& ex = *reactors_[i % reactors_.size()];
+      Reactor& ex = *reactors_[i % reactors_.size()];
       transport::sim::SimNexusOptions o;
       o.isid = kIsidBase + link.first;
       o.command_timeout = ec.command_timeout;

@@ -1,5 +1,5 @@
 // Runtime: a running engine built from a configuration (DESIGN.md
-// "Processes"). It owns the threads (N reactor ThreadExecutors that carry the
+// "Processes"). It owns the threads (N reactor Reactors that carry the
 // nexuses, one control executor that owns the Engine), the embedded array and
 // its SimFabric for [sim], one SimNexus per array port, and the Engine.
 // Front ends (plugins/nbdkit, the library API of include/openmpio/openmpio.h)
@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "array/array.h"
-#include "common/thread_executor.h"
+#include "common/reactor.h"
 #include "config/config.h"
 #include "engine/engine.h"
 #include "openmpio/expected.h"
@@ -64,6 +64,10 @@ struct RuntimeOptions {
   // enables it. Off: the backend still exists (management_backend()), no
   // socket is opened — for tests and programs that do not want one.
   bool management = true;
+  // Sync* callers spin this long before they sleep (SetSyncWaitSpin).
+  Duration sync_wait_spin{0};
+  // Reactor threads spin this long before they sleep (ReactorOptions).
+  Duration reactor_spin{0};
   // The file the configuration came from: where SaveConfig writes when the
   // request names no path. Empty: none (demo, or a Config built in code).
   std::string config_path;
@@ -148,8 +152,8 @@ class Runtime {
   bool stopped_ = false;
   // Declaration order is destruction order in reverse: executors outlive the
   // array, the fabric and the engine; Stop() tears them down explicitly.
-  std::unique_ptr<ThreadExecutor> control_;
-  std::vector<std::unique_ptr<ThreadExecutor>> reactors_;
+  std::unique_ptr<Reactor> control_;
+  std::vector<std::unique_ptr<Reactor>> reactors_;
   std::unique_ptr<array::Array> array_;
   std::unique_ptr<transport::sim::SimFabric> fabric_;
   std::unique_ptr<engine::Engine> engine_;  // created and destroyed on control_
@@ -161,8 +165,13 @@ class Runtime {
 
 // ---- synchronous I/O -------------------------------------------------------------
 // Each call issues the engine's asynchronous request and blocks the CALLING
-// thread on a future until the completion arrives. Never call them on a
-// reactor or the control thread (the completion would have to run there).
+// thread (common/waiter.h: a futex) until the completion arrives. Never call
+// them on a reactor or the control thread (the completion would have to run
+// there).
+//
+// How long a caller spins before it sleeps (process-wide, default 0: on two
+// cores a spinning caller takes the reactor's core; RuntimeOptions).
+void SetSyncWaitSpin(Duration spin) noexcept;
 [[nodiscard]] Status SyncRead(const engine::DiskHandle& disk, std::uint64_t offset,
                               std::span<std::byte> buffer);
 // fua: forced unit access (WRITE(16) FUA where the LU has DPOFUA, else the

@@ -1,11 +1,11 @@
 // Synchronous wrappers over DiskHandle's asynchronous calls, and the one
 // Status → errno table (runtime.h).
 #include <cerrno>
-#include <condition_variable>
-#include <mutex>
+#include <atomic>
 #include <optional>
 #include <string>
 
+#include "common/waiter.h"
 #include "runtime/runtime.h"
 
 namespace openmpio::runtime {
@@ -14,29 +14,24 @@ namespace {
 // The waiter lives on the caller's stack and the callback captures only its
 // address, which std::function keeps in place: a request that succeeds
 // allocates nothing here (the nbdkit plugin's every pread / pwrite comes
-// through). The callback notifies while holding the lock, so the waiter
-// cannot wake, return and destroy itself before the callback is done with it
-// (destroying a mutex right after its last unlock is allowed, POSIX
-// pthread_mutex_destroy).
-struct Waiter {
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool done = false;
+// through). The reactor that completes the request wakes the caller with one
+// futex wake, or none when the caller has not gone to sleep yet (waiter.h).
+std::atomic<std::uint64_t> g_wait_spin_ns{0};
+
+struct SyncWait {
+  Waiter waiter;
   Status status;
 };
 
 template <typename Start>
 Status Wait(const engine::DiskHandle& disk, Start start) {
   if (!disk.valid()) return Status(NtStatus::kNoSuchDevice, "no such disk");
-  Waiter w;
+  SyncWait w;
   start([&w](const Status& s) {
-    std::lock_guard<std::mutex> lock(w.mutex);
     w.status = s;
-    w.done = true;
-    w.cv.notify_one();
+    w.waiter.Signal();  // the last touch of w
   });
-  std::unique_lock<std::mutex> lock(w.mutex);
-  w.cv.wait(lock, [&w] { return w.done; });
+  w.waiter.Wait(g_wait_spin_ns.load(std::memory_order_relaxed));
   return std::move(w.status);
 }
 
@@ -59,6 +54,11 @@ int ErrnoFromSense(SenseCode s) noexcept {
 }
 
 }  // namespace
+
+void SetSyncWaitSpin(Duration spin) noexcept {
+  g_wait_spin_ns.store(spin.count() > 0 ? static_cast<std::uint64_t>(spin.count()) : 0,
+                       std::memory_order_relaxed);
+}
 
 Status SyncRead(const engine::DiskHandle& disk, std::uint64_t offset, std::span<std::byte> buffer) {
   return Wait(disk, [&](engine::IoCallback cb) { disk.Read(offset, buffer, std::move(cb)); });

@@ -5,7 +5,8 @@
 // This header DEFINES the replacement functions (they cannot be inline): a
 // test program must include it from exactly ONE .cpp, or it will not link.
 // Today: unit_dsm from tests/unit/dsm/snapshot_test.cpp, unit_transport from
-// tests/unit/transport/sim_transport_test.cpp. Each program keeps a test that
+// tests/unit/transport/sim_transport_test.cpp, unit_common from
+// tests/unit/common/reactor_test.cpp. Each program keeps a test that
 // the counter sees a plain `new` (AllocationCounterWorks), so its
 // allocate-nothing tests could fail.
 #pragma once

@@ -1,6 +1,6 @@
 // Test and benchmark helper: the engine on real threads over the sim fabric
-// of the demo array (2 groups x 2 ports) — a control ThreadExecutor and two
-// reactor ThreadExecutors owning the four nexuses (ports 1, 2 on one; 3, 4 on
+// of the demo array (2 groups x 2 ports) — a control Reactor and two
+// reactor Reactors owning the four nexuses (ports 1, 2 on one; 3, 4 on
 // the other). Used by tests/unit/engine/threads_test.cpp and
 // bench/failover_bench.cpp.
 #pragma once
@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "array/array.h"
-#include "common/thread_executor.h"
+#include "common/reactor.h"
 #include "engine/engine.h"
 #include "transport/sim/sim_fabric.h"
 #include "transport/sim/sim_nexus.h"
@@ -29,7 +29,7 @@ auto On(Executor& ex, F f) -> decltype(f()) {
 
 class ThreadedSimEngine {
  public:
-  ThreadExecutor control, r0, r1;
+  Reactor control, r0, r1;
   std::unique_ptr<array::Array> array;
   std::unique_ptr<transport::sim::SimFabric> fabric;
   std::unique_ptr<engine::Engine> engine;

@@ -1,5 +1,5 @@
-// The engine on real threads: a ThreadExecutor for control and two reactor
-// ThreadExecutors owning the four sim nexuses (ports 1, 2 on one, 3, 4 on
+// The engine on real threads: a Reactor for control and two reactor
+// Reactors owning the four sim nexuses (ports 1, 2 on one, 3, 4 on
 // the other), caller I/O from two more threads. Asserts data and completion
 // only — never wall-clock durations (the waits are generous deadlines that
 // fail the test instead of hanging it). Run it under ThreadSanitizer too.

@@ -16,7 +16,7 @@
 // one file of the program that includes it.
 #include "alloc_counter.h"
 #include "array/device_server.h"
-#include "common/thread_executor.h"
+#include "common/reactor.h"
 #include "sim_helpers.h"
 
 namespace openmpio::transport::sim {
@@ -795,18 +795,18 @@ TEST_F(SimTest, DestroyingANexusWithHeldDataIsSafe) {
 
 // ---- on a real thread ---------------------------------------------------------------
 
-// The same nexus on a ThreadExecutor: callbacks run on its thread, and fault
+// The same nexus on a Reactor: callbacks run on its thread, and fault
 // control from the test's thread reaches the nexus through its executor.
-TEST(SimOnThreadExecutor, CallbacksRunOnTheExecutorThreadAndDropIsDelivered) {
+TEST(SimOnReactor, CallbacksRunOnTheExecutorThreadAndDropIsDelivered) {
   FakeServer server;
-  ThreadExecutor ex;
+  Reactor ex;
   SimFabric fabric(server, "iqn.thread");
   fabric.AddPort(1, LinkModel{microseconds(50), 0, Duration::zero()});
   std::unique_ptr<SimNexus> n;
   std::vector<std::byte> buf(512);
 
   struct Ctx {
-    ThreadExecutor* ex;
+    Reactor* ex;
     std::promise<std::pair<bool, Outcome>> done;
   } ctx{&ex, {}};
   auto fn = [](void* c, TaskTag, const Result& r) {
