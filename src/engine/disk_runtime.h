@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/executor.h"
+#include "common/mpmc_ring.h"
 #include "dsm/snapshot.h"
 #include "dsm/topology.h"
 #include "dsm/types.h"
@@ -188,17 +189,16 @@ struct FenceSet {
 // Free IoParents of one disk (request.cpp), so that dispatch allocates
 // nothing in the steady state. A parent is taken on the submitting thread and
 // given back on the thread that completes its last chunk (a nexus executor,
-// or control), so per-thread caches would drain one thread into another; one
-// small per-disk mutex guards a LIFO vector instead. Its critical sections are
-// a push_back or pop_back into reserved room (no allocation, no call out), so
-// contention is short and limited to the threads of one disk; a lock-free
-// Treiber stack would need ABA protection (tagged pointers or a 128-bit CAS)
-// for no measured gain. The vector grows only at a new peak of requests in
-// flight; at most kMaxFree parents are kept.
+// or control), so per-thread caches would drain one thread into another; a
+// small lock-free ring (mpmc_ring.h) holds them instead — no lock between the
+// caller and the reactor, and no ABA problem (a ring of tickets, not a
+// linked stack). At most kMaxFree parents are kept; a request beyond that
+// peak in flight allocates its parent and frees it after (nbdkit's thread
+// count bounds what one export has in flight, far below it).
 class IoParentPool {
  public:
-  static constexpr std::size_t kMaxFree = 1024;
-  IoParentPool() { free_.reserve(64); }
+  static constexpr std::size_t kMaxFree = 128;
+  IoParentPool() : free_(kMaxFree) {}
   IoParentPool(const IoParentPool&) = delete;
   IoParentPool& operator=(const IoParentPool&) = delete;
   ~IoParentPool();  // request.cpp: deletes the free parents
@@ -207,11 +207,16 @@ class IoParentPool {
   IoParent* Get();
   // `p` came from Get and is finished: its callback moved out (any thread).
   void Put(IoParent* p);
-  [[nodiscard]] std::size_t free_count() const;
+  // Parents kept free (exact when no other thread uses the pool; while one
+  // does, a Get may count down before the Put it raced with counts up).
+  [[nodiscard]] std::size_t free_count() const {
+    const std::int64_t n = free_size_.load(std::memory_order_relaxed);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
 
  private:
-  mutable std::mutex mutex_;
-  std::vector<IoParent*> free_;
+  MpmcRing<IoParent*> free_;
+  std::atomic<std::int64_t> free_size_{0};
 };
 
 // Service-time histogram buckets (per path): power-of-two microseconds.

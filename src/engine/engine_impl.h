@@ -248,10 +248,21 @@ struct Engine::Impl {
               std::span<std::byte> in, std::span<const std::byte> out, IoCallback done,
               std::uint8_t flags = 0);
   void Dispatch(IoChunk* c);
+  static void SendPosted(void* chunk);  // Executor::RawFn: SendOnNexus
   void SendOnNexus(IoChunk* c);
   static void OnCommandComplete(void* context, transport::TaskTag tag,
                                 const transport::Result& result);
+  // The attempt is over: the policy's EndIo, completion and latency counters;
+  // returns the service time in ns.
+  std::uint64_t EndAttempt(IoChunk* c, TimePoint now);
+  void CompleteGood(IoChunk* c);
+  void CountRetry(IoChunk* c);
   void HandleCompletion(IoChunk* c, const transport::Result& r);
+  void RetryAborted(IoChunk* c);
+  void RetrySamePath(IoChunk* c, dsm::RetryDelay delay);
+  void RefreshAndRedispatch(IoChunk* c, dsm::RetryDelay delay, TimePoint now);
+  void FailPathAndRedispatch(IoChunk* c, const dsm::ErrorDecision& dec, bool transport_level,
+                             TimePoint now);
   void FinishChunk(IoChunk* c, Status s);
   void EnqueueNoPath(IoChunk* c);
   void DrainNoPath(DiskRuntime& d);

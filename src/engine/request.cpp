@@ -214,8 +214,14 @@ void Engine::Impl::Dispatch(IoChunk* c) {
     EnqueueNoPath(c);
     return;
   }
-  NexusRuntime* n = c->nexus;
-  n->executor->Post([this, c]() { SendOnNexus(c); });
+  // The hand-off to the nexus's reactor: a raw post, two words in a
+  // lock-free ring (reactor.h).
+  c->nexus->executor->Post(&Impl::SendPosted, c);
+}
+
+void Engine::Impl::SendPosted(void* chunk) {
+  auto* c = static_cast<IoChunk*>(chunk);
+  c->disk->engine->SendOnNexus(c);
 }
 
 void Engine::Impl::SendOnNexus(IoChunk* c) {
@@ -282,20 +288,50 @@ void Engine::Impl::SendOnNexus(IoChunk* c) {
 void Engine::Impl::OnCommandComplete(void* context, transport::TaskTag /*tag*/,
                                      const transport::Result& result) {
   auto* c = static_cast<IoChunk*>(context);
-  c->disk->engine->HandleCompletion(c, result);
+  Impl& e = *c->disk->engine;
+  // The fast path: GOOD ends the chunk without the error table, the snapshot
+  // or a scan of the paths.
+  if (result.outcome == transport::Outcome::kCompleted &&
+      result.status == scsi::ScsiStatus::kGood) {
+    e.CompleteGood(c);
+    return;
+  }
+  e.HandleCompletion(c, result);
 }
 
-void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
-  DiskRuntime& d = *c->disk;
+std::uint64_t Engine::Impl::EndAttempt(IoChunk* c, TimePoint now) {
   NexusRuntime& n = *c->nexus;
-  const TimePoint now = n.executor->Now();
   const auto service = now - c->started;
   const std::uint64_t service_ns =
       service.count() > 0 ? static_cast<std::uint64_t>(service.count()) : 0;
   c->policy->EndIo(c->entry, c->hint, service_ns);
   n.stats.completions.fetch_add(1, std::memory_order_relaxed);
+  c->disk->path_stats[c->entry.path_index].latency[LatencyBucket(service_ns / 1000)].fetch_add(
+      1, std::memory_order_relaxed);
+  return service_ns;
+}
+
+void Engine::Impl::CompleteGood(IoChunk* c) {
+  EndAttempt(c, c->nexus->executor->Now());
+  DiskRuntime& d = *c->disk;
+  CountSuccess(d.path_stats[c->entry.path_index], *c, d.block_size);
+  FinishChunk(c, OkStatus());
+}
+
+void Engine::Impl::CountRetry(IoChunk* c) {
+  ++c->retries;
+  c->nexus->stats.retries.fetch_add(1, std::memory_order_relaxed);
+  c->disk->path_stats[c->entry.path_index].retries.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Everything but GOOD: the error table decides (DESIGN.md "Error
+// interpretation"), one function per action below.
+void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
+  DiskRuntime& d = *c->disk;
+  NexusRuntime& n = *c->nexus;
+  const TimePoint now = n.executor->Now();
+  EndAttempt(c, now);
   PathStats& ps = d.path_stats[c->entry.path_index];
-  ps.latency[LatencyBucket(service_ns / 1000)].fetch_add(1, std::memory_order_relaxed);
 
   dsm::Completion comp;
   dsm::ErrorContext ctx;
@@ -320,22 +356,9 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
       comp = dsm::Completion::Transport(dsm::CompletionKind::kLoginFailure);
       transport_level = true;
       break;
-    case transport::Outcome::kAborted: {
-      // Ended by our own TMF (a LOGICAL UNIT RESET), confirmed by the target:
-      // it did not and will not execute, and the path is fine. Re-dispatch
-      // at once, no fence needed (a libiscsi local cancel is kConnectionLost).
-      ++c->retries;
-      n.stats.retries.fetch_add(1, std::memory_order_relaxed);
-      ps.retries.fetch_add(1, std::memory_order_relaxed);
-      if (c->retries > timers.retry_count() + 8) {
-        FinishChunk(c, Status(NtStatus::kIoDeviceError,
-                              "disk " + d.name + ": request aborted by task management " +
-                                  std::to_string(c->retries) + " times"));
-        return;
-      }
-      Dispatch(c);
+    case transport::Outcome::kAborted:
+      RetryAborted(c);
       return;
-    }
   }
   if (transport_level) n.stats.transport_errors.fetch_add(1, std::memory_order_relaxed);
   ctx.retry_count = timers.retry_count();
@@ -369,62 +392,88 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     case dsm::ErrorAction::kDeferredError:
       d.deferred_errors.fetch_add(1, std::memory_order_relaxed);
       d.deferred_pending.store(true, std::memory_order_release);
-      [[fallthrough]];
-    case dsm::ErrorAction::kRetrySamePath: {
-      ++c->retries;
-      n.stats.retries.fetch_add(1, std::memory_order_relaxed);
-      ps.retries.fetch_add(1, std::memory_order_relaxed);
-      const Duration delay =
-          dec.delay == dsm::RetryDelay::kRetryInterval    ? timers.retry_interval()
-          : dec.delay == dsm::RetryDelay::kTransitionPause ? config.transition_pause
-                                                           : Duration{0};
-      c->policy->StartIo(c->entry, c->hint);
-      n.executor->PostAfter(delay, [this, c]() { SendOnNexus(c); });
+      RetrySamePath(c, dec.delay);
       return;
-    }
-    case dsm::ErrorAction::kRefreshAluaRedispatch: {
-      ++c->retries;
-      n.stats.retries.fetch_add(1, std::memory_order_relaxed);
-      ps.retries.fetch_add(1, std::memory_order_relaxed);
-      Duration pause{0};
-      if (dec.delay == dsm::RetryDelay::kTransitionPause) {
-        if (!c->first_transition) c->first_transition = now;
-        pause = config.transition_pause;
-      }
-      control.Post([this, c, pause]() {
-        RefreshAlua(*c->disk, [this, c, pause]() {
-          if (pause.count() > 0) {
-            control.PostAfter(pause, [this, c]() { Dispatch(c); });
-          } else {
-            Dispatch(c);
-          }
-        });
-      });
+    case dsm::ErrorAction::kRetrySamePath:
+      RetrySamePath(c, dec.delay);
       return;
-    }
-    case dsm::ErrorAction::kFailPathRedispatch: {
-      if (dec.fence_first) {
-        // DESIGN.md "Write fencing": the old copy enters the fence set (rule
-        // 2, fence.cpp); this copy is re-dispatched at once (rule 1).
-        RecordFence(c, now);
-      }
-      const std::uint32_t path_index = c->entry.path_index;
-      NexusRuntime* np = &n;
-      const char* why = dec.rule ? dec.rule->text : "path failure";
-      control.Post([this, c, np, path_index, transport_level, why]() {
-        if (transport_level) {
-          FailNexus(*np, why);
-        } else {
-          FailPath(*c->disk, path_index, why);
-        }
-        Dispatch(c);
-      });
+    case dsm::ErrorAction::kRefreshAluaRedispatch:
+      RefreshAndRedispatch(c, dec.delay, now);
       return;
-    }
+    case dsm::ErrorAction::kFailPathRedispatch:
+      FailPathAndRedispatch(c, dec, transport_level, now);
+      return;
     case dsm::ErrorAction::kFailToCaller:
       FinishChunk(c, Describe(d, dec, r));
       return;
   }
+}
+
+// Ended by our own TMF (a LOGICAL UNIT RESET), confirmed by the target: it
+// did not and will not execute, and the path is fine. Re-dispatch at once,
+// no fence needed (a libiscsi local cancel is kConnectionLost).
+void Engine::Impl::RetryAborted(IoChunk* c) {
+  CountRetry(c);
+  if (c->retries > timers.retry_count() + 8) {
+    FinishChunk(c, Status(NtStatus::kIoDeviceError,
+                          "disk " + c->disk->name + ": request aborted by task management " +
+                              std::to_string(c->retries) + " times"));
+    return;
+  }
+  Dispatch(c);
+}
+
+// BUSY, TASK SET FULL, a reset UA, a deferred error: the same path again,
+// after RetryInterval or the transition pause where the table says so.
+void Engine::Impl::RetrySamePath(IoChunk* c, dsm::RetryDelay delay_kind) {
+  CountRetry(c);
+  const Duration delay = delay_kind == dsm::RetryDelay::kRetryInterval    ? timers.retry_interval()
+                         : delay_kind == dsm::RetryDelay::kTransitionPause ? config.transition_pause
+                                                                          : Duration{0};
+  c->policy->StartIo(c->entry, c->hint);
+  c->nexus->executor->PostAfter(delay, [this, c]() { SendOnNexus(c); });
+}
+
+// The LU's ALUA state changed (2A/06) or is changing (04/0A, 04/0B, 04/0C):
+// one coalesced RTPG on control, then a dispatch on the new snapshot.
+void Engine::Impl::RefreshAndRedispatch(IoChunk* c, dsm::RetryDelay delay_kind, TimePoint now) {
+  CountRetry(c);
+  Duration pause{0};
+  if (delay_kind == dsm::RetryDelay::kTransitionPause) {
+    if (!c->first_transition) c->first_transition = now;
+    pause = config.transition_pause;
+  }
+  control.Post([this, c, pause]() {
+    RefreshAlua(*c->disk, [this, c, pause]() {
+      if (pause.count() > 0) {
+        control.PostAfter(pause, [this, c]() { Dispatch(c); });
+      } else {
+        Dispatch(c);
+      }
+    });
+  });
+}
+
+// The path (or its whole nexus, on a transport error) fails on control, and
+// the chunk is dispatched again at once on what is left.
+void Engine::Impl::FailPathAndRedispatch(IoChunk* c, const dsm::ErrorDecision& dec,
+                                         bool transport_level, TimePoint now) {
+  if (dec.fence_first) {
+    // DESIGN.md "Write fencing": the old copy enters the fence set (rule
+    // 2, fence.cpp); this copy is re-dispatched at once (rule 1).
+    RecordFence(c, now);
+  }
+  const std::uint32_t path_index = c->entry.path_index;
+  NexusRuntime* np = c->nexus;
+  const char* why = dec.rule ? dec.rule->text : "path failure";
+  control.Post([this, c, np, path_index, transport_level, why]() {
+    if (transport_level) {
+      FailNexus(*np, why);
+    } else {
+      FailPath(*c->disk, path_index, why);
+    }
+    Dispatch(c);
+  });
 }
 
 void Engine::Impl::FinishChunk(IoChunk* c, Status s) {
@@ -454,37 +503,27 @@ void Engine::Impl::FinishChunk(IoChunk* c, Status s) {
 // ---- the parent pool (disk_runtime.h) ----------------------------------------------
 
 IoParentPool::~IoParentPool() {
-  for (IoParent* p : free_) delete p;
+  IoParent* p = nullptr;
+  while (free_.TryPop(p)) delete p;
 }
 
 IoParent* IoParentPool::Get() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!free_.empty()) {
-      IoParent* p = free_.back();
-      free_.pop_back();
-      return p;
-    }
+  IoParent* p = nullptr;
+  if (free_.TryPop(p)) {
+    free_size_.fetch_sub(1, std::memory_order_relaxed);
+    return p;
   }
-  auto* p = new IoParent();
+  p = new IoParent();
   p->pool = this;
   return p;
 }
 
 void IoParentPool::Put(IoParent* p) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (free_.size() < kMaxFree) {
-      free_.push_back(p);
-      return;
-    }
+  if (free_.TryPush(p)) {
+    free_size_.fetch_add(1, std::memory_order_relaxed);
+    return;
   }
   delete p;
-}
-
-std::size_t IoParentPool::free_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return free_.size();
 }
 
 // ---- no usable path ---------------------------------------------------------------------
