@@ -6,7 +6,8 @@
 // test program must include it from exactly ONE .cpp, or it will not link.
 // Today: unit_dsm from tests/unit/dsm/snapshot_test.cpp, unit_transport from
 // tests/unit/transport/sim_transport_test.cpp, unit_common from
-// tests/unit/common/reactor_test.cpp. Each program keeps a test that
+// tests/unit/common/reactor_test.cpp, unit_array from
+// tests/unit/array/write_cache_test.cpp. Each program keeps a test that
 // the counter sees a plain `new` (AllocationCounterWorks), so its
 // allocate-nothing tests could fail.
 #pragma once
