@@ -128,6 +128,9 @@ BENCHMARK_CAPTURE(BM_Dispatch, write, true)->Arg(1)->Arg(2)->Arg(4)->Arg(8);
 void BM_DispatchReactor(benchmark::State& st, bool write) {
   runtime::RuntimeOptions ro;
   ro.management = false;
+  // The runtime's defaults (reactors: half the CPUs; reactor spin 50 us),
+  // and range(0): µs the caller spins before it sleeps (default 0).
+  ro.sync_wait_spin = std::chrono::microseconds(st.range(0));
   config::Config cfg = config::DemoConfig();
   auto rt = runtime::Runtime::Start(cfg, ro);
   if (!rt) {
@@ -154,8 +157,18 @@ void BM_DispatchReactor(benchmark::State& st, bool write) {
   (*rt)->Stop();
 }
 
-BENCHMARK_CAPTURE(BM_DispatchReactor, read, false)->Name("BM_Dispatch/reactor/read")->UseRealTime();
-BENCHMARK_CAPTURE(BM_DispatchReactor, write, true)->Name("BM_Dispatch/reactor/write")->UseRealTime();
+BENCHMARK_CAPTURE(BM_DispatchReactor, read, false)
+    ->Name("BM_Dispatch/reactor/read")
+    ->ArgName("spin_us")
+    ->Arg(0)
+    ->Arg(50)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_DispatchReactor, write, true)
+    ->Name("BM_Dispatch/reactor/write")
+    ->ArgName("spin_us")
+    ->Arg(0)
+    ->Arg(50)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace openmpio::engine

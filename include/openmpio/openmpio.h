@@ -152,7 +152,7 @@ class Disk {
 };
 
 struct EngineOptions {
-  std::size_t reactor_threads = 2;  // threads carrying the paths
+  std::size_t reactor_threads = 0;  // threads carrying the paths; 0: half the CPUs, 1..8
   std::uint32_t discovery_timeout_ms = 20'000;  // Create waits this long at most
 };
 

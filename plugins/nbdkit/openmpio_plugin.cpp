@@ -20,6 +20,7 @@
 #include <nbdkit-plugin.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,9 @@ struct Export {
 struct Plugin {
   std::string config_path;
   bool demo = false;
+  // Runtime tuning from the command line (rt::RuntimeOptions; unset: its
+  // defaults).
+  std::optional<std::uint32_t> reactors, reactor_spin_us, wait_spin_us;
   openmpio::config::Config config;
   std::unique_ptr<rt::Runtime> runtime;
   // One per ready disk, in the engine's order; a disk the engine finds later
@@ -98,7 +103,28 @@ int Config(const char* key, const char* value) {
     g.demo = b != 0;
     return 0;
   }
-  nbdkit_error("openmpio: unknown parameter '%s' (config=FILE or demo=1)", key);
+  // Tuning: a number in a range, or a clear refusal.
+  struct Tunable {
+    const char* key;
+    std::optional<std::uint32_t>* into;
+    std::uint32_t min, max;
+  };
+  const Tunable tunables[] = {{"reactors", &g.reactors, 1, 64},
+                              {"reactor-spin-us", &g.reactor_spin_us, 0, 10'000},
+                              {"wait-spin-us", &g.wait_spin_us, 0, 10'000}};
+  for (const Tunable& t : tunables) {
+    if (std::strcmp(key, t.key) != 0) continue;
+    std::uint32_t v = 0;
+    if (nbdkit_parse_uint32_t(key, value, &v) == -1) return -1;
+    if (v < t.min || v > t.max) {
+      nbdkit_error("openmpio: %s=%s: out of range %u..%u", key, value, t.min, t.max);
+      return -1;
+    }
+    *t.into = v;
+    return 0;
+  }
+  nbdkit_error("openmpio: unknown parameter '%s' (config=FILE, demo=1, reactors=N, "
+               "reactor-spin-us=N, wait-spin-us=N)", key);
   return -1;
 }
 
@@ -173,6 +199,16 @@ void RefreshExports() {
 int AfterFork() {
   rt::RuntimeOptions options;
   options.config_path = g.config_path;  // mpioctl config save writes it back
+  if (g.reactors) options.reactors = *g.reactors;
+  if (g.reactor_spin_us) options.reactor_spin = std::chrono::microseconds(*g.reactor_spin_us);
+  if (g.wait_spin_us) options.sync_wait_spin = std::chrono::microseconds(*g.wait_spin_us);
+  nbdkit_debug("openmpio: %zu reactor thread(s), reactor spin %lld us, caller spin %lld us",
+               options.reactors != 0 ? options.reactors : rt::DefaultReactors(),
+               static_cast<long long>(
+                   std::chrono::duration_cast<std::chrono::microseconds>(options.reactor_spin).count()),
+               static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          options.sync_wait_spin)
+                                          .count()));
   auto started = rt::Runtime::Start(g.config, options);
   if (!started) {
     nbdkit_error("openmpio: starting the engine: %s", started.error().ToString().c_str());
@@ -391,7 +427,10 @@ nbdkit_plugin MakePlugin() {
   p.config_complete = ConfigComplete;
   p.config_help =
       "config=<FILE>     openmpio TOML configuration (examples/demo.toml)\n"
-      "demo=1            the embedded demo array (the default without config=)";
+      "demo=1            the embedded demo array (the default without config=)\n"
+      "reactors=<N>      reactor threads carrying the paths (default: half the CPUs, 1..8)\n"
+      "reactor-spin-us=<US>  a reactor polls this long for work before it sleeps (default 50)\n"
+      "wait-spin-us=<US> one waiting worker polls this long before it sleeps (default 0)";
   p.open = Open;
   p.close = Close;
   p.get_size = GetSize;

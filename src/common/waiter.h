@@ -42,19 +42,23 @@ class Waiter {
     }
   }
 
+  // The waiting thread: busy-waits up to spin_ns for Signal; true if it came.
+  bool Spin(std::uint64_t spin_ns) noexcept {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_ns);
+    do {
+      for (int i = 0; i < 64; ++i) {
+        if (state_.load(std::memory_order_acquire) == kDone) return true;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+  }
+
   // The waiting thread, once: returns after Signal.
   void Wait(std::uint64_t spin_ns = 0) noexcept {
-    if (spin_ns > 0) {
-      const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_ns);
-      do {
-        for (int i = 0; i < 64; ++i) {
-          if (state_.load(std::memory_order_acquire) == kDone) return;
-#if defined(__x86_64__) || defined(__i386__)
-          __builtin_ia32_pause();
-#endif
-        }
-      } while (std::chrono::steady_clock::now() < until);
-    }
+    if (spin_ns > 0 && Spin(spin_ns)) return;
     std::uint32_t expected = kPending;
     if (!state_.compare_exchange_strong(expected, kSleeping, std::memory_order_acq_rel)) return;
     while (state_.load(std::memory_order_acquire) != kDone) {

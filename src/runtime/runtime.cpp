@@ -45,6 +45,11 @@ Runtime::Runtime(config::Config config, RuntimeOptions options)
 
 Runtime::~Runtime() { Stop(); }
 
+std::size_t DefaultReactors() noexcept {
+  const unsigned cpus = std::thread::hardware_concurrency();
+  return std::clamp<std::size_t>(cpus / 2, 1, 8);
+}
+
 Expected<std::unique_ptr<Runtime>> Runtime::Start(const config::Config& config,
                                                   RuntimeOptions options) {
   if (!config.targets.empty()) {
@@ -56,7 +61,7 @@ Expected<std::unique_ptr<Runtime>> Runtime::Start(const config::Config& config,
     return MakeUnexpected(
         InvalidParameter("the configuration has neither [sim] nor [[target]]: nothing to serve"));
   }
-  if (options.reactors == 0) options.reactors = 1;
+  if (options.reactors == 0) options.reactors = DefaultReactors();
   std::unique_ptr<Runtime> rt(new Runtime(config, options));
   if (Status s = rt->Build(); !s.ok()) {
     rt->Stop();

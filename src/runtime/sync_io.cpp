@@ -17,6 +17,11 @@ namespace {
 // through). The reactor that completes the request wakes the caller with one
 // futex wake, or none when the caller has not gone to sleep yet (waiter.h).
 std::atomic<std::uint64_t> g_wait_spin_ns{0};
+// At most this many callers spin at once (the others sleep at once): on a
+// small machine every spinner beyond the cores left by the reactors takes a
+// core a reactor or the client needs.
+std::atomic<int> g_max_spinners{1};
+std::atomic<int> g_spinners{0};
 
 struct SyncWait {
   Waiter waiter;
@@ -31,7 +36,15 @@ Status Wait(const engine::DiskHandle& disk, Start start) {
     w.status = s;
     w.waiter.Signal();  // the last touch of w
   });
-  w.waiter.Wait(g_wait_spin_ns.load(std::memory_order_relaxed));
+  const std::uint64_t spin = g_wait_spin_ns.load(std::memory_order_relaxed);
+  if (spin > 0 && !w.waiter.signalled()) {
+    if (g_spinners.fetch_add(1, std::memory_order_relaxed) <
+        g_max_spinners.load(std::memory_order_relaxed)) {
+      w.waiter.Spin(spin);
+    }
+    g_spinners.fetch_sub(1, std::memory_order_relaxed);
+  }
+  w.waiter.Wait();
   return std::move(w.status);
 }
 
@@ -55,9 +68,10 @@ int ErrnoFromSense(SenseCode s) noexcept {
 
 }  // namespace
 
-void SetSyncWaitSpin(Duration spin) noexcept {
+void SetSyncWaitSpin(Duration spin, int max_spinners) noexcept {
   g_wait_spin_ns.store(spin.count() > 0 ? static_cast<std::uint64_t>(spin.count()) : 0,
                        std::memory_order_relaxed);
+  g_max_spinners.store(max_spinners > 0 ? max_spinners : 0, std::memory_order_relaxed);
 }
 
 Status SyncRead(const engine::DiskHandle& disk, std::uint64_t offset, std::span<std::byte> buffer) {
