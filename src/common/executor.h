@@ -53,7 +53,8 @@ class Executor {
   // Runs task at Now() + delay or later. Call from the executor's own thread.
   virtual TimerId PostAfter(Duration delay, Task task) = 0;
   // Cancels a timer that has not run yet; false if it ran or was unknown.
-  // Call from the executor's own thread.
+  // Call from the executor's own thread, or from any thread once the
+  // executor has stopped (an owner's destructor after Stop).
   virtual bool Cancel(TimerId id) = 0;
 
   // Watches fd for the kFdReadable / kFdWritable bits of interest (0: only

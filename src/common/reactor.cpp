@@ -140,6 +140,7 @@ void Reactor::WakeIfSleeping() {
 // ---- timers and watches (the reactor's thread) ------------------------------------
 
 Executor::TimerId Reactor::PostAfter(Duration delay, Task task) {
+  if (joined_.load(std::memory_order_acquire)) return 0;  // stopped: nothing runs any more
   if (!InExecutorThread()) {
     assert(!"Reactor::PostAfter from another thread (Executor contract)");
     Post([this, delay, task = std::move(task)]() mutable { PostAfter(delay, std::move(task)); });
@@ -151,8 +152,8 @@ Executor::TimerId Reactor::PostAfter(Duration delay, Task task) {
 }
 
 bool Reactor::Cancel(TimerId id) {
-  assert(InExecutorThread() && "Reactor::Cancel from another thread (Executor contract)");
-  if (!InExecutorThread()) return false;
+  assert(Owns() && "Reactor::Cancel from another thread (Executor contract)");
+  if (!Owns()) return false;
   Task removed;
   return timers_.Cancel(id, &removed);
 }
@@ -217,8 +218,8 @@ bool Reactor::Modify(WatchId id, std::uint32_t interest) {
 }
 
 bool Reactor::Unwatch(WatchId id) {
-  assert(InExecutorThread() && "Reactor::Unwatch from another thread (Executor contract)");
-  WatchSlot* w = InExecutorThread() ? Find(id) : nullptr;
+  assert(Owns() && "Reactor::Unwatch from another thread (Executor contract)");
+  WatchSlot* w = Owns() ? Find(id) : nullptr;
   if (w == nullptr) return false;
   // The descriptor may already be closed (then epoll dropped it itself).
   if (!w->parked) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w->fd, nullptr);
@@ -353,12 +354,18 @@ void Reactor::Loop() {
 
 void Reactor::Stop() {
   if (stopping_.exchange(true, std::memory_order_acq_rel)) {
-    if (!InExecutorThread() && thread_.joinable()) thread_.join();
+    if (!InExecutorThread() && thread_.joinable()) {
+      thread_.join();
+      joined_.store(true, std::memory_order_release);
+    }
     return;
   }
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t w = write(event_fd_, &one, sizeof one);
-  if (!InExecutorThread() && thread_.joinable()) thread_.join();
+  if (!InExecutorThread() && thread_.joinable()) {
+    thread_.join();
+    joined_.store(true, std::memory_order_release);
+  }
   if (!InExecutorThread()) DrainAndDestroy();
 }
 

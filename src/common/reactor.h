@@ -11,11 +11,13 @@
 //    a busy reactor takes posts without a system call on either side.
 //  - Timers are an indexed heap (timer_queue.h): add and cancel O(log n).
 //  - Optionally the loop spins a bounded time before sleeping (spin_ns; 0
-//    by default: on 2 cores a spinning reactor takes the core the caller
-//    needs — measure before turning it on).
+//    here, the runtime sets it: a spinning reactor saves the wake-up of
+//    the next post, but takes a core — bench/README.md has the numbers).
 //
 // Threading: Post is thread-safe; PostAfter, Cancel, Watch, Modify and
-// Unwatch belong to the reactor's own thread (the Executor contract). A
+// Unwatch belong to the reactor's own thread (the Executor contract), or to
+// any thread once Stop has joined it (nothing runs then; a Cancel in an
+// owner's destructor is fine, a PostAfter is dropped). A
 // PostAfter from another thread is a bug of the caller; it is caught by an
 // assertion in debug builds, and in release builds the timer is still
 // scheduled (through a post) but its id cannot be cancelled.
@@ -126,6 +128,9 @@ class Reactor final : public Executor {
   // Set by the thread itself before it runs anything; read by any thread
   // (thread_ is not safe to read while Stop joins it).
   std::atomic<std::thread::id> thread_id_{};
+  std::atomic<bool> joined_{false};  // Stop joined the thread: any thread owns the timers
+  // The calling thread may touch timers and watches.
+  [[nodiscard]] bool Owns() const { return joined_.load(std::memory_order_acquire) || InExecutorThread(); }
   std::thread thread_;  // last: starts once the members above exist
 };
 

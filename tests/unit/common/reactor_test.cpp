@@ -23,6 +23,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "alloc_counter.h"
@@ -332,6 +333,27 @@ TEST(Reactor, TheEventfdIsWrittenOnlyToWakeASleepingReactor) {
   r.Post([&] { woke.set_value(); });
   ASSERT_EQ(woke.get_future().wait_for(kEventually), std::future_status::ready);
   EXPECT_GE(r.wakeups(), w + 1);
+}
+
+// An owner's destructor after Stop (a transport's, the engine's) cancels its
+// timers and ends its watches from whatever thread it runs on.
+TEST(Reactor, AStoppedReactorsTimersAndWatchesCanBeEndedFromAnyThread) {
+  Reactor r;
+  Pipe p;
+  std::atomic<bool> ran{false};
+  const auto ids = OnReactor(r, [&] {
+    const auto t = r.PostAfter(std::chrono::hours(1), [&] { ran = true; });
+    const auto w = r.Watch(p.r, Executor::kFdReadable, [](std::uint32_t) {});
+    return std::make_pair(t, w);
+  });
+  ASSERT_NE(ids.first, 0U);
+  ASSERT_NE(ids.second, 0U);
+  r.Stop();
+  EXPECT_FALSE(r.Cancel(ids.first));  // destroyed unrun by Stop: nothing to cancel
+  EXPECT_TRUE(r.Unwatch(ids.second));
+  EXPECT_FALSE(r.Unwatch(ids.second));
+  EXPECT_EQ(r.PostAfter(milliseconds(1), [&] { ran = true; }), 0U);
+  EXPECT_FALSE(ran.load());
 }
 
 TEST(Reactor, RawPostsAllocateNothing) {
