@@ -34,6 +34,7 @@
 
 #include "config/config.h"
 #include "runtime/runtime.h"
+#include "write_order.h"
 
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 
@@ -55,7 +56,8 @@ struct Export {
   bool can_unmap_zero = false;          // LBPME and LBPWS (WRITE SAME with UNMAP)
   // Serializes read-modify-write of partial blocks (clients that ignore the
   // advertised minimum block size); aligned requests never take it.
-  std::unique_ptr<std::mutex> rmw = std::make_unique<std::mutex>();
+  // Partial-block read-modify-writes against the export's other writes.
+  std::unique_ptr<openmpio::nbd::WriteOrder> order = std::make_unique<openmpio::nbd::WriteOrder>();
 };
 
 struct Plugin {
@@ -330,14 +332,17 @@ int Pread(void* handle, void* buf, uint32_t count, uint64_t offset, uint32_t /*f
   return 0;
 }
 
-// Partial blocks: read the covering blocks, patch, write back, under the
-// export's RMW lock (two partial writes to one block must not interleave).
+// Partial blocks: read the covering blocks, patch, write back. No write of
+// those blocks may land in between (write_order.h): two partial writes to
+// one block, or an aligned write racing the patch, would be partly undone.
+// The plugin does this itself because a plugin cannot impose nbdkit's
+// blocksize filter on the users who start it.
 Status ReadModifyWrite(Export& e, std::uint64_t offset, const std::byte* data, std::uint64_t count) {
   const std::uint64_t bs = e.block_size;
   const std::uint64_t first = offset / bs * bs;
   const std::uint64_t end = (offset + count + bs - 1) / bs * bs;
   std::vector<std::byte> block(end - first);
-  std::lock_guard<std::mutex> lock(*e.rmw);
+  const openmpio::nbd::WriteOrder::Rmw rmw(*e.order, {first, end});
   Status s = rt::SyncRead(e.handle, first, block);
   if (!s.ok()) return s;
   if (data) {
@@ -353,7 +358,11 @@ int Pwrite(void* handle, const void* buf, uint32_t count, uint64_t offset, uint3
   const auto* in = static_cast<const std::byte*>(buf);
   const bool fua = (flags & NBDKIT_FLAG_FUA) != 0;
   if (offset % e.block_size == 0 && count % e.block_size == 0) {
-    Status s = rt::SyncWrite(e.handle, offset, std::span<const std::byte>(in, count), fua);
+    Status s;
+    {
+      const openmpio::nbd::WriteOrder::Write w(*e.order, {offset, offset + count});
+      s = rt::SyncWrite(e.handle, offset, std::span<const std::byte>(in, count), fua);
+    }
     return s.ok() ? 0 : Fail(s, "write");
   }
   Status s = ReadModifyWrite(e, offset, in, count);
@@ -381,7 +390,11 @@ int Trim(void* handle, uint32_t count, uint64_t offset, uint32_t flags) {
   const std::uint64_t first = (offset + bs - 1) / bs * bs;
   const std::uint64_t end = (offset + count) / bs * bs;
   if (end <= first) return FlushIfFua(e, flags, "trim");
-  Status s = rt::SyncUnmap(e.handle, first, end - first);
+  Status s;
+  {
+    const openmpio::nbd::WriteOrder::Write w(*e.order, {first, end});
+    s = rt::SyncUnmap(e.handle, first, end - first);
+  }
   return s.ok() ? FlushIfFua(e, flags, "trim") : Fail(s, "trim");
 }
 
@@ -402,7 +415,11 @@ int Zero(void* handle, uint32_t count, uint64_t offset, uint32_t flags) {
     Status s = ReadModifyWrite(e, offset, nullptr, first - offset);
     if (!s.ok()) return Fail(s, "zero");
   }
-  Status s = rt::SyncWriteZeroes(e.handle, first, end - first, may_unmap);
+  Status s;
+  {
+    const openmpio::nbd::WriteOrder::Write w(*e.order, {first, end});
+    s = rt::SyncWriteZeroes(e.handle, first, end - first, may_unmap);
+  }
   if (!s.ok()) return Fail(s, "zero");
   if (end < stop) {
     s = ReadModifyWrite(e, end, nullptr, stop - end);
