@@ -135,15 +135,23 @@ PathStateResult ComputePathStates(const Disk& disk, LoadBalancePolicy policy,
     r.mode = SelectionMode::kFailover;
   }
 
-  if (r.mode == SelectionMode::kFailover && HasExplicitAlua(disk.alua)) {
+  if (r.mode == SelectionMode::kFailover) {
+    // Rule 8. Eligible inactive groups are Standby or Unavailable (rule 1).
+    bool all_inactive = true;
+    std::optional<std::uint16_t> first, preferred;
     for (std::size_t i = 0; i < n; ++i) {
       if (!r.paths[i].usable) continue;
       const LuGroupState* g = disk.GroupStateOf(disk.paths[i]);
-      if (!g || g->state.active()) continue;
-      if (std::find(r.groups_to_activate.begin(), r.groups_to_activate.end(), g->tpg_id) ==
-          r.groups_to_activate.end()) {
-        r.groups_to_activate.push_back(g->tpg_id);
+      if (!g || g->state.active()) {
+        all_inactive = false;
+        continue;
       }
+      if (!first) first = g->tpg_id;
+      if (!preferred && g->preferred) preferred = g->tpg_id;
+    }
+    r.awaiting_activation = all_inactive && r.usable_count() != 0;
+    if (first && HasExplicitAlua(disk.alua)) {
+      r.groups_to_activate.push_back(preferred.value_or(*first));
     }
   }
   return r;

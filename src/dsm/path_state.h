@@ -26,6 +26,12 @@
 //     best state (no failback to a non-preferred path); else the first path of
 //     the best state whose group has the PREF bit (controller affinity), else
 //     the first in path order. Its other AO paths are reported as SB.
+//  8. A failover whose usable paths all sit in Standby or Unavailable groups
+//     cannot serve media access (04/0B, 04/0C) until a group becomes active:
+//     awaiting_activation. On explicit ALUA one group is named for STPG to
+//     A/O: the promoted group with the PREF bit, else that of the first
+//     promoted path ([C] one group, as discovery activates one: an STPG is
+//     all or nothing, and an array may refuse two A/O groups for one LU).
 #pragma once
 
 #include <cstddef>
@@ -59,10 +65,14 @@ struct PathStateResult {
   PathState tier = PathState::kUnavailable;
   std::vector<PathView> paths;          // one per Disk::paths, same order
   std::optional<std::size_t> foo_path;  // FOO: index of the one path
-  // Explicit ALUA only, failover onto groups that are not active: the groups
-  // to move to A/O with STPG ([I] from spec §3 "failover activates a standby
-  // TPG with STPG"). The engine issues it; until then I/O may get 04/0B.
+  // Explicit ALUA only, failover onto groups that are not active: the group
+  // to move to A/O with STPG (rule 8; [I] from spec §3 "failover activates a
+  // standby TPG with STPG"). The engine issues it; until then I/O may get 04/0B.
   std::vector<std::uint16_t> groups_to_activate;
+  // Rule 8: every usable path is in a Standby or Unavailable group (kFailover
+  // only). The engine holds requests for a path instead of sending them
+  // there, and re-reads the states until a group is active.
+  bool awaiting_activation = false;
 
   [[nodiscard]] std::size_t usable_count() const noexcept;
 };

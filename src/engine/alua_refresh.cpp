@@ -8,6 +8,18 @@
 // An answer longer than the allocation is asked again with the length the
 // target claimed (rtpg.h's re-issue contract). Explicit failover and
 // management STPGs are explicit_alua.cpp.
+//
+// No path can serve (issue 13): a disk whose paths answer but whose groups
+// are all Standby, Unavailable, Transitioning or Offline hears of a change
+// only through a command, and with nothing to send on it would never ask
+// again. So while that lasts — whether requests wait or not — the states are
+// re-read every RetryInterval (UpdateAluaPoll); each answer publishes, and
+// the publication stops the re-reads once a path can serve, sends the
+// explicit failover's STPG (explicit_alua.cpp) or releases the no-path queue.
+// Paths that do not answer are the path monitor's: it probes them every
+// RetryInterval while the disk has no usable path and re-reads on reinstatement.
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -35,6 +47,19 @@ void Engine::Impl::StartRefresh(DiskRuntime& d, std::size_t attempt) {
 }
 
 namespace {
+
+// RetryInterval 0 must not turn the re-read into a loop of RTPGs.
+constexpr Duration kMinAluaPoll = std::chrono::milliseconds(100);
+
+// "group 1 Standby, group 2 Transitioning" for events.
+std::string GroupsText(const dsm::Disk& disk) {
+  std::string text;
+  for (const dsm::LuGroupState& g : disk.groups) {
+    if (!text.empty()) text += ", ";
+    text += "group " + std::to_string(g.tpg_id) + " " + scsi::AccessStateName(g.state);
+  }
+  return text.empty() ? "no group reported" : text;
+}
 
 // rtpg.h's re-issue contract: a truncated answer is asked again with the
 // length the target claimed (RETURN DATA LENGTH + 4), bounded here so a
@@ -145,10 +170,71 @@ void Engine::Impl::StartRefreshWith(DiskRuntime& d, std::size_t attempt,
             }
           }
         }
+        // ALUA change per (LU, group) (DESIGN.md "Events").
+        for (const dsm::LuGroupState& g : states) {
+          const dsm::LuGroupState* old = dp->disk->GroupState(g.tpg_id);
+          if (old != nullptr && old->state != g.state) {
+            RecordEvent(dp, "ALUA: target port group " + std::to_string(g.tpg_id) + " " +
+                                scsi::AccessStateName(old->state) + " -> " +
+                                scsi::AccessStateName(g.state));
+          }
+        }
         dp->disk->UpdateGroups(states, parsed->implicit_transition_time, NowMs());
         Publish(*dp);
         finish(true);
       });
+}
+
+bool Engine::Impl::NeedsAluaPoll(const DiskRuntime& d) const {
+  if (shutting_down || !dsm::HasAlua(d.disk->alua) || d.removed.load(std::memory_order_relaxed)) {
+    return false;
+  }
+  if (ServesIo(d.snapshot.current())) return false;
+  for (std::size_t i = 0; i < d.disk->paths.size(); ++i) {
+    const NexusRuntime* n = d.path_nexus[i].load(std::memory_order_acquire);
+    if (d.disk->paths[i].online() && n != nullptr && !n->failed) return true;
+  }
+  return false;
+}
+
+void Engine::Impl::UpdateAluaPoll(DiskRuntime& d) {
+  if (!NeedsAluaPoll(d)) {
+    if (d.alua_poll_timer != 0) {
+      control.Cancel(d.alua_poll_timer);
+      d.alua_poll_timer = 0;
+    }
+    if (d.alua_polling) {
+      d.alua_polling = false;
+      RecordEvent(&d, ServesIo(d.snapshot.current())
+                          ? "a path can serve I/O again (" + GroupsText(*d.disk) +
+                                "): ALUA re-reads stopped"
+                          : std::string("ALUA re-reads stopped: no path answers (the path "
+                                        "monitor probes them)"));
+    }
+    return;
+  }
+  const Duration every = std::max(timers.retry_interval(), kMinAluaPoll);
+  if (!d.alua_polling) {
+    d.alua_polling = true;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(every).count();
+    RecordEvent(&d, "no usable path (" + GroupsText(*d.disk) +
+                        "): re-reading ALUA state every RetryInterval (" + std::to_string(ms) +
+                        " ms)");
+  }
+  if (d.alua_poll_timer != 0) return;
+  DiskRuntime* dp = &d;
+  d.alua_poll_timer = control.PostAfter(every, [this, dp]() {
+    dp->alua_poll_timer = 0;
+    // An RTPG (or the failover's STPG) still in flight publishes when it
+    // answers; only the next turn is due now.
+    if (!NeedsAluaPoll(*dp) || dp->refresh_in_flight || dp->failover_stpg_in_flight) {
+      UpdateAluaPoll(*dp);
+      return;
+    }
+    // A refresh that no path answered publishes nothing: the next turn is
+    // armed here (after a publication, UpdateAluaPoll finds it armed).
+    RefreshAlua(*dp, [this, dp]() { UpdateAluaPoll(*dp); });
+  });
 }
 
 }  // namespace openmpio::engine

@@ -325,6 +325,11 @@ struct DiskRuntime {
   bool refresh_ok = false;
   Status refresh_status;
 
+  // No path can serve (alua_refresh.cpp UpdateAluaPoll, control): the
+  // states are re-read every RetryInterval while `alua_polling`.
+  bool alua_polling = false;
+  Executor::TimerId alua_poll_timer = 0;
+
   // Explicit failover (explicit_alua.cpp, control): one STPG in flight per
   // LU; after one that did not make a group active, none before retry_after.
   bool failover_stpg_in_flight = false;

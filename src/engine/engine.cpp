@@ -26,6 +26,7 @@ Engine::Impl::~Impl() {
   }
   for (auto& d : disks) {
     if (d->expiry_timer != 0) control.Cancel(d->expiry_timer);
+    if (d->alua_poll_timer != 0) control.Cancel(d->alua_poll_timer);
     if (d->fences.expiry_timer != 0) control.Cancel(d->fences.expiry_timer);
     if (d->fences.retry_timer != 0) control.Cancel(d->fences.retry_timer);
   }
@@ -58,15 +59,24 @@ DiskRuntime& Engine::Impl::RuntimeFor(dsm::Disk* disk, const std::string& vendor
 
 void Engine::Impl::Publish(DiskRuntime& d) {
   auto snap = dsm::BuildSnapshot(*d.disk, d.selector, d.snapshot.current(), options, NowMs());
-  const bool usable = !snap->usable().empty();
+  // Paths in Standby / Unavailable groups only (awaiting activation): the
+  // queue waits for the STPG or the array, not for 04/0B from them.
+  const bool serves = ServesIo(snap.get());
   d.transition_window_ms.store(d.disk->TransitionWindowMs(), std::memory_order_relaxed);
   d.snapshot.Publish(std::move(snap));
   ScheduleReclaim();
   MaybeExplicitFailover(d);
-  if (usable) {
+  UpdateAluaPoll(d);
+  if (serves) {
     DrainNoPath(d);
     ReadCapacity(d);
   }
+}
+
+void Engine::Impl::RecordEvent(const DiskRuntime* d, std::string text) {
+  if (events.size() >= Engine::kMaxEvents) events.pop_front();
+  events.push_back(
+      EngineEvent{control.Now(), d != nullptr ? d->name : std::string(), std::move(text)});
 }
 
 void Engine::Impl::ScheduleReclaim() {
@@ -169,6 +179,7 @@ std::vector<DiskInfo> Engine::Disks() const {
     info.deferred_errors = d.deferred_errors.load(std::memory_order_relaxed);
     info.failover_stpgs = d.failover_stpgs.load(std::memory_order_relaxed);
     info.policy_stpgs = d.policy_stpgs.load(std::memory_order_relaxed);
+    info.alua_polling = d.alua_polling;
     out.push_back(std::move(info));
   }
   return out;
@@ -195,6 +206,10 @@ std::vector<NexusInfo> Engine::Nexuses() const {
     out.push_back(std::move(i));
   }
   return out;
+}
+
+std::vector<EngineEvent> Engine::Events() const {
+  return std::vector<EngineEvent>(impl_->events.begin(), impl_->events.end());
 }
 
 DiskHandle Engine::Disk(std::size_t index) const {

@@ -182,6 +182,16 @@ struct DiskInfo {
   // SET TARGET PORT GROUPS sent for this LU: by explicit failover, and by
   // management sets (spec §4 step 14).
   std::uint64_t failover_stpgs = 0, policy_stpgs = 0;
+  // No path can serve I/O and the engine re-reads ALUA every RetryInterval.
+  bool alua_polling = false;
+};
+
+// A state change an operator cares about (DESIGN.md "Events, logs,
+// metrics"): what changed and why, for which disk.
+struct EngineEvent {
+  TimePoint when{};  // the engine's clock
+  std::string disk;  // DiskInfo::name; empty for the engine as a whole
+  std::string text;
 };
 
 struct NexusInfo {
@@ -210,6 +220,10 @@ class Engine {
 
   [[nodiscard]] std::vector<DiskInfo> Disks() const;
   [[nodiscard]] std::vector<NexusInfo> Nexuses() const;
+  // The last kMaxEvents events, oldest first (on control, like Disks; not
+  // yet served by management — the operator's-view issue).
+  static constexpr std::size_t kMaxEvents = 256;
+  [[nodiscard]] std::vector<EngineEvent> Events() const;
   [[nodiscard]] DiskHandle Disk(std::size_t index) const;
   // True when every added nexus finished discovery and every disk is ready.
   [[nodiscard]] bool DiscoveryIdle() const;

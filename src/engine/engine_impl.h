@@ -11,10 +11,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "dsm/error_table.h"
@@ -103,6 +105,13 @@ struct IoParent {
 // The error of a request to a disk whose LU left every path (DropLu).
 [[nodiscard]] Status Removed(const DiskRuntime& d);
 
+// The snapshot can serve media access: some path carries I/O, and not only
+// paths whose groups are all Standby / Unavailable (path_state.h rule 8,
+// awaiting_activation: media access there gets 04/0B / 04/0C). Any thread.
+[[nodiscard]] inline bool ServesIo(const dsm::SelectionSnapshot* s) noexcept {
+  return s != nullptr && !s->usable().empty() && !s->states().awaiting_activation;
+}
+
 using CommandDone = std::function<void(const transport::Result&, std::span<const std::byte> data)>;
 
 // The MPIO_TIMERS_COUNTERS values a management set changes while requests
@@ -150,6 +159,8 @@ struct Engine::Impl {
   dsm::Topology topology;
   std::vector<std::unique_ptr<NexusRuntime>> nexuses;
   std::vector<std::unique_ptr<DiskRuntime>> disks;
+  // The bounded event ring (DESIGN.md "Events, logs, metrics"), oldest first.
+  std::deque<EngineEvent> events;
   Executor::TimerId reclaim_timer = 0;
   Executor::TimerId verify_timer = 0;
   bool shutting_down = false;
@@ -160,6 +171,8 @@ struct Engine::Impl {
 
   // engine.cpp
   void Publish(DiskRuntime& d);
+  // A state change an operator cares about, into `events` (control only).
+  void RecordEvent(const DiskRuntime* d, std::string text);
   void ScheduleReclaim();
   DiskRuntime& RuntimeFor(dsm::Disk* disk, const std::string& vendor, const std::string& product);
 
@@ -199,6 +212,11 @@ struct Engine::Impl {
   void StartRefresh(DiskRuntime& d, std::size_t attempt);
   // Re-issues one path's RTPG with the length the target claimed (rtpg.h).
   void StartRefreshWith(DiskRuntime& d, std::size_t attempt, std::uint32_t allocation);
+  // While the disk's paths answer but none can serve I/O (ServesIo false on
+  // ALUA storage: every group Standby, Unavailable or Transitioning), an RTPG
+  // every RetryInterval; stops once a path can serve. Publish calls it.
+  void UpdateAluaPoll(DiskRuntime& d);
+  [[nodiscard]] bool NeedsAluaPoll(const DiskRuntime& d) const;
 
   // explicit_alua.cpp: SET TARGET PORT GROUPS (SPC-4 6.44).
   // STPG moving `tpgs` to Active/Optimized, sent through path `path_index`

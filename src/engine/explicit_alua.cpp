@@ -15,6 +15,7 @@
 //    was AO before the call, RTPG, then CommitSetPolicy; a failure of either
 //    command is the set's Status and the previous policy stays.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -104,19 +105,34 @@ void Engine::Impl::MaybeExplicitFailover(DiskRuntime& d) {
   }
   if (!via) return;
   std::vector<std::uint16_t> groups = s->states().groups_to_activate;
+  std::string what = "SET TARGET PORT GROUPS: group";
+  for (std::uint16_t g : groups) what += " " + std::to_string(g);
+  what += " to Active/Optimized";
+  const dsm::Path& p = d.disk->paths[*via];
+  RecordEvent(&d, "explicit failover: " + what + " through relative target port " +
+                      std::to_string(p.relative_target_port) + " (no active group left)");
   d.failover_stpg_in_flight = true;
   d.failover_stpgs.fetch_add(1, std::memory_order_relaxed);
   DiskRuntime* dp = &d;
-  SendStpg(d, *via, std::move(groups), [this, dp](const Status& st) {
+  SendStpg(d, *via, std::move(groups), [this, dp, what](const Status& st) {
     dp->failover_stpg_in_flight = false;
+    RecordEvent(dp, st.ok() ? what + ": GOOD" : what + " failed: " + st.ToString());
     std::vector<std::function<void()>> waiters = std::move(dp->failover_waiters);
     dp->failover_waiters.clear();
+    // Not asked again before the re-read says whether it worked: the
+    // publication of that re-read would otherwise send the next STPG at once.
+    dp->failover_retry_after = control.Now() + config.path_recovery_interval;
     // One RTPG after the STPG answers them all (RefreshAlua coalesces).
-    RefreshAlua(*dp, [this, dp, st]() {
+    RefreshAlua(*dp, [this, dp, st, what]() {
       const dsm::SelectionSnapshot* now = dp->snapshot.current();
-      if (!st.ok() || (now != nullptr && !now->states().groups_to_activate.empty())) {
-        dp->failover_retry_after = control.Now() + config.path_recovery_interval;
+      if (st.ok() && (now == nullptr || now->states().groups_to_activate.empty())) {
+        dp->failover_retry_after = TimePoint{};  // it worked: a later failover may ask at once
+        return;
       }
+      const auto secs =
+          std::chrono::duration_cast<std::chrono::seconds>(config.path_recovery_interval).count();
+      RecordEvent(dp, what + " did not make the group active; not asked again for " +
+                          std::to_string(secs) + " s (PathRecoveryInterval)");
     });
     for (auto& w : waiters) RefreshAlua(*dp, std::move(w));
   });

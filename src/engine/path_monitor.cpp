@@ -80,10 +80,11 @@ void Engine::Impl::FailPath(DiskRuntime& d, std::uint32_t path_index, const char
   if (n != nullptr) ScheduleProbe(*n);
 }
 
+// "Without path": none that can serve I/O — paths left only in Standby or
+// Unavailable groups (awaiting activation) do not count.
 bool Engine::Impl::AnyDiskWithoutPath(const NexusRuntime& n) const {
   for (const auto& lu : n.lus) {
-    const dsm::SelectionSnapshot* s = lu.disk->snapshot.current();
-    if (s == nullptr || s->usable().empty()) return true;
+    if (!ServesIo(lu.disk->snapshot.current())) return true;
   }
   return false;
 }

@@ -435,7 +435,11 @@ void Engine::Impl::RetrySamePath(IoChunk* c, dsm::RetryDelay delay_kind) {
 }
 
 // The LU's ALUA state changed (2A/06) or is changing (04/0A, 04/0B, 04/0C):
-// one coalesced RTPG on control, then a dispatch on the new snapshot.
+// one coalesced RTPG on control, then a dispatch on the new snapshot — or,
+// when no path can serve (only Standby / Unavailable groups left, or none),
+// the no-path queue: sending again to a standby port would only loop on
+// 04/0B. The queue is released by the publication that brings a path
+// (the STPG, or the ALUA re-reads while no path can serve: alua_refresh.cpp).
 void Engine::Impl::RefreshAndRedispatch(IoChunk* c, dsm::RetryDelay delay_kind, TimePoint now) {
   CountRetry(c);
   Duration pause{0};
@@ -445,6 +449,10 @@ void Engine::Impl::RefreshAndRedispatch(IoChunk* c, dsm::RetryDelay delay_kind, 
   }
   control.Post([this, c, pause]() {
     RefreshAlua(*c->disk, [this, c, pause]() {
+      if (!ServesIo(c->disk->snapshot.current())) {
+        EnqueueNoPath(c);
+        return;
+      }
       if (pause.count() > 0) {
         control.PostAfter(pause, [this, c]() { Dispatch(c); });
       } else {
@@ -534,9 +542,11 @@ void Engine::Impl::EnqueueNoPath(IoChunk* c) {
     std::unique_lock<std::mutex> lock(d.queue_mutex);
     // Re-check under the lock: Publish stores the pointer before DrainNoPath
     // takes this lock, so either we see the new snapshot or it drains us.
+    // Publish drains only a snapshot that can serve (ServesIo), and so it is
+    // the same test here.
     {
       const SnapshotCell::Pin pin = d.snapshot.Acquire();
-      if (pin.get() != nullptr && !pin.get()->usable().empty()) {
+      if (ServesIo(pin.get())) {
         lock.unlock();
         control.Post([this, c]() { Dispatch(c); });
         return;
@@ -559,12 +569,14 @@ void Engine::Impl::EnqueueNoPath(IoChunk* c) {
   DiskRuntime* dp = &d;
   control.Post([this, dp]() {
     ArmExpiry(*dp);
-    // While a disk has no usable path its paths are probed every RetryInterval.
+    // While a disk has no usable path its paths are probed every RetryInterval,
+    // and the ALUA states of those that answer are re-read as often.
     for (auto& n : nexuses) {
       for (const auto& lu : n->lus) {
         if (lu.disk == dp && n->failed) ScheduleProbe(*n);
       }
     }
+    UpdateAluaPoll(*dp);
   });
 }
 
@@ -617,6 +629,10 @@ void Engine::Impl::ExpireNoPath(DiskRuntime& d) {
     d.no_path_queue.erase(keep, d.no_path_queue.end());
   }
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timers.no_path_time()).count();
+  if (!expired.empty()) {
+    RecordEvent(&d, std::to_string(expired.size()) + " request(s) failed: no usable path for " +
+                        std::to_string(secs) + " s (the no-path time)");
+  }
   for (IoChunk* c : expired) {
     FinishChunk(c, Status(NtStatus::kDeviceNotReady,
                           "disk " + d.name + ": no usable path for " + std::to_string(secs) +

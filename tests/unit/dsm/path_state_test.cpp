@@ -218,6 +218,33 @@ TEST(PathState, ExplicitAluaFailoverNamesGroupsToActivate) {
   EXPECT_TRUE(ComputePathStates(i.disk, kRrws, 0, 0).groups_to_activate.empty());
 }
 
+// Rule 8: every group Standby (or Unavailable): the failover awaits
+// activation, and explicit ALUA names one group — the PREF one, else the
+// first promoted path's — never both (an STPG is all or nothing).
+TEST(PathState, EveryGroupInactiveAwaitsActivationAndNamesOneGroup) {
+  auto b = TwoGroups(kSB, kSB, AluaSupport::kImplicitAndExplicit);
+  auto r = ComputePathStates(b.disk, kRrws, 0, 0);
+  EXPECT_EQ(r.mode, SelectionMode::kFailover);
+  EXPECT_TRUE(r.awaiting_activation);
+  EXPECT_EQ(r.groups_to_activate, (std::vector<std::uint16_t>{1}));
+  b.Group(2, kSB, /*pref=*/true);
+  r = ComputePathStates(b.disk, kRrws, 0, 0);
+  EXPECT_EQ(r.groups_to_activate, (std::vector<std::uint16_t>{2}));
+  auto u = TwoGroups(kUA, kUA);  // implicit only: awaits, names none
+  r = ComputePathStates(u.disk, kRrws, 0, 0);
+  EXPECT_TRUE(r.awaiting_activation);
+  EXPECT_TRUE(r.groups_to_activate.empty());
+  // An active group among the usable paths serves: nothing awaited.
+  auto a = TwoGroups(kAO, kAN);
+  a.Failed(0).Failed(1);
+  EXPECT_FALSE(ComputePathStates(a.disk, kRrws, 0, 0).awaiting_activation);
+  EXPECT_FALSE(ComputePathStates(TwoGroups(kAO, kSB).disk, kRrws, 0, 0).awaiting_activation);
+  // A standby path whose group is A/O (masked by a set) serves as well.
+  auto m = TwoGroups(kAO, kSB);
+  m.Requested(0, PathState::kStandby).Requested(1, PathState::kStandby);
+  EXPECT_FALSE(ComputePathStates(m.disk, kRrws, 0, 0).awaiting_activation);
+}
+
 // ---- Properties over random topologies ----
 
 // A random disk: 1..32 paths, random ALUA support, groups and states (reserved
@@ -292,6 +319,36 @@ RC_GTEST_PROP(PathStateProperty, FailoverPromotesTheBestEligibleState, ()) {
     return;
   }
   for (const PathView& v : r.paths) RC_ASSERT(v.usable == (v.eligible && v.state == *best));
+}
+
+// Rule 8: awaiting activation exactly when a failover's usable paths all sit
+// in inactive groups; at most one group named, an inactive group of a usable
+// path, and only on explicit ALUA.
+RC_GTEST_PROP(PathStateProperty, AwaitingActivationAndTheGroupToActivate, ()) {
+  DiskBuilder b = RandomDisk(/*alua_only=*/true);
+  const auto policy = static_cast<LoadBalancePolicy>(*rc::gen::inRange<std::uint32_t>(1, 8));
+  const auto r = ComputePathStates(b.disk, policy, 0, 0);
+  bool all_inactive = r.usable_count() != 0;
+  std::vector<std::uint16_t> inactive_groups;
+  for (std::size_t i = 0; i < r.paths.size(); ++i) {
+    if (!r.paths[i].usable) continue;
+    const LuGroupState* g = b.disk.GroupStateOf(b.disk.paths[i]);
+    if (g == nullptr || g->state.active()) {
+      all_inactive = false;
+    } else {
+      inactive_groups.push_back(g->tpg_id);
+    }
+  }
+  RC_ASSERT(r.awaiting_activation == (r.mode == SelectionMode::kFailover && all_inactive));
+  RC_ASSERT(r.groups_to_activate.size() <= 1U);
+  if (r.groups_to_activate.empty()) {
+    RC_ASSERT(!(r.mode == SelectionMode::kFailover && HasExplicitAlua(b.disk.alua) &&
+                !inactive_groups.empty()));
+    return;
+  }
+  RC_ASSERT(HasExplicitAlua(b.disk.alua));
+  RC_ASSERT(std::find(inactive_groups.begin(), inactive_groups.end(),
+                      r.groups_to_activate.front()) != inactive_groups.end());
 }
 
 }  // namespace
