@@ -54,8 +54,6 @@ struct Export {
   std::uint32_t preferred_bytes = 512;  // physical block, or the optimal transfer
   bool can_trim = false;                // LBPME and LBPU (UNMAP)
   bool can_unmap_zero = false;          // LBPME and LBPWS (WRITE SAME with UNMAP)
-  // Serializes read-modify-write of partial blocks (clients that ignore the
-  // advertised minimum block size); aligned requests never take it.
   // Partial-block read-modify-writes against the export's other writes.
   std::unique_ptr<openmpio::nbd::WriteOrder> order = std::make_unique<openmpio::nbd::WriteOrder>();
 };

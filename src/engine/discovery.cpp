@@ -153,6 +153,7 @@ void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function
     if (d.removed.load(std::memory_order_relaxed)) {
       std::lock_guard<std::mutex> lock(d.queue_mutex);
       d.removed.store(false, std::memory_order_relaxed);  // the LU is back
+      d.capacity_stale = true;  // re-created, maybe at another size
     }
     d.path_lun[*idx].store(lun, std::memory_order_relaxed);
     d.path_nexus[*idx].store(np, std::memory_order_release);
@@ -295,7 +296,7 @@ void Engine::Impl::ReadCapacity(DiskRuntime& d, bool again) {
     d.capacity_again = d.capacity_again || again;
     return;
   }
-  if (!again && d.ready.load(std::memory_order_acquire)) return;
+  if (!again && !d.capacity_stale && d.ready.load(std::memory_order_acquire)) return;
   const dsm::SelectionSnapshot* s = d.snapshot.current();
   if (s == nullptr || s->usable().empty()) return;  // retried at the next publish
   d.capacity_in_flight = true;
@@ -321,6 +322,7 @@ void Engine::Impl::ReadCapacity(DiskRuntime& d, bool again) {
         });
         return;
       }
+      dp->capacity_stale = false;
       if (dp->ready.load(std::memory_order_acquire)) {
         // 2A/09: the capacity changed. The block size of a disk in use is
         // not changed under its users; any other answer is taken at once.

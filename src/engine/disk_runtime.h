@@ -340,6 +340,9 @@ struct DiskRuntime {
 
   bool capacity_in_flight = false;
   bool capacity_again = false;  // 2A/09 while a READ CAPACITY was in flight
+  // The LU was removed and is back (maybe re-created at another size): the
+  // next publication with a usable path reads its capacity again.
+  bool capacity_stale = false;
 
   // Entries of the fence set (writes of unknown fate not yet fenced).
   [[nodiscard]] std::size_t unknown_fate_count();

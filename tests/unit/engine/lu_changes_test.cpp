@@ -153,5 +153,26 @@ TEST_F(EngineLuChangesTest, LuThatComesBackIsFoundOnItsOldPaths) {
   EXPECT_EQ(l.mismatches(), 0U);
 }
 
+// Issue 13 item 5: a LU removed and re-created at another size (and owner)
+// is served at its new capacity, not the one the disk had before.
+TEST_F(EngineLuChangesTest, LuThatComesBackAtAnotherSizeIsSeenAtItsNewSize) {
+  Build();
+  const std::size_t disk = DiskOfLu(1);
+  array::LuConfig lu = array_->config().lus.at(1);
+  const std::uint64_t old_blocks = engine_->Disks()[disk].blocks;
+  ASSERT_TRUE(array_->RemoveLogicalUnit(1).ok());
+  TouchEveryDisk(disk);
+  ASSERT_TRUE(RunUntil([&] { return Online(engine_->Disks()[disk]) == 0; }, seconds(30)));
+  lu.blocks = old_blocks * 4;
+  { const Status added = array_->AddLogicalUnit(lu); ASSERT_TRUE(added.ok()) << added.ToString(); }
+  TouchEveryDisk(disk);
+  ASSERT_TRUE(RunUntil([&] { return Online(engine_->Disks()[disk]) == 4; }, seconds(30)));
+  ASSERT_TRUE(RunUntil([&] { return engine_->Disks()[disk].blocks == old_blocks * 4; }, seconds(30)))
+      << "still " << engine_->Disks()[disk].blocks << " blocks" << Dump();
+  std::vector<std::byte> b(512, std::byte{0x3C});
+  const Status st = Io(disk, true, old_blocks * 4 - 1, b);  // the last block of the new LU
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
 }  // namespace
 }  // namespace openmpio::engine::testing
