@@ -36,7 +36,9 @@ class MpmcRing {
   MpmcRing(const MpmcRing&) = delete;
   MpmcRing& operator=(const MpmcRing&) = delete;
 
-  // Any thread. False when the ring is full (v is left as it was).
+  // Any thread. False when the ring is full (v is left as it was). "Full"
+  // includes a cell whose consumer has taken its ticket but not yet freed
+  // the cell: false means "not now", never "nothing will be popped".
   bool TryPush(T& v) {
     std::size_t pos = head_.load(std::memory_order_relaxed);
     Cell* cell;
@@ -84,6 +86,13 @@ class MpmcRing {
   [[nodiscard]] bool Empty() const noexcept {
     const std::size_t pos = tail_.load(std::memory_order_relaxed);
     return cells_[pos & mask_].seq.load(std::memory_order_acquire) != pos + 1;
+  }
+
+  // True while some producer has claimed a cell that is not consumed yet —
+  // published or still being written. With Empty(): a ring that looks empty
+  // but is Claimed() has a push in progress.
+  [[nodiscard]] bool Claimed() const noexcept {
+    return head_.load(std::memory_order_acquire) != tail_.load(std::memory_order_acquire);
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return mask_ + 1; }

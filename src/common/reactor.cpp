@@ -132,9 +132,10 @@ void Reactor::WakeIfSleeping() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (!sleeping_.load(std::memory_order_relaxed)) return;
   if (!sleeping_.exchange(false, std::memory_order_acq_rel)) return;  // another post woke it
+  // Counted before the write: the task this post wakes the reactor for sees it.
+  wakeups_.fetch_add(1, std::memory_order_relaxed);
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t w = write(event_fd_, &one, sizeof one);
-  wakeups_.fetch_add(1, std::memory_order_relaxed);
 }
 
 // ---- timers and watches (the reactor's thread) ------------------------------------
@@ -243,10 +244,27 @@ bool Reactor::RunPosts(std::size_t budget) {
     if (stopping_.load(std::memory_order_relaxed)) return false;  // Stop: nothing more runs
     if (!ring_.TryPop(m)) {
       if (!overflowing_.load(std::memory_order_acquire)) return false;
-      // The ring is drained and every newer post sits in the overflow.
+      // Per-producer order across the ring and the overflow. The batch
+      // swapped out below is what producers appended under the lock before
+      // we took it. A producer P with an item X in it pushed all of its
+      // earlier items before that, and each went either
+      //  - to the overflow: ahead of X in this batch, or in an earlier
+      //    batch (already run);
+      //  - to the ring: P claimed its cell (head_) before unlocking after
+      //    X, so our lock acquisition sees that claim, and the ring is
+      //    Claimed() until we have popped — and so run — that item.
+      // So: the overflow is swapped only if, under the lock, no cell is
+      // claimed and unconsumed; otherwise the ring goes first (a producer
+      // mid-publish just makes us come round again). The check must be
+      // under the lock: checked before it, a producer that loaded
+      // overflowing_ as false earlier could still fill the empty ring with
+      // X-1 and then append X to the overflow before our swap — and X
+      // would run first. Posts after the swap go to the ring (flag clear)
+      // or a new overflow, and all of them run after this batch.
       std::deque<Message> batch;
       {
         std::lock_guard<std::mutex> lock(overflow_mutex_);
+        if (ring_.Claimed()) return true;
         batch.swap(overflow_);
         overflowing_.store(false, std::memory_order_release);
       }

@@ -107,7 +107,9 @@ class Reactor final : public Executor {
 
   MpmcRing<Message> ring_;
   // Overflow (ring full): under overflow_mutex_. While overflowing_ is set,
-  // every post goes here, so one producer's posts stay in order.
+  // every post goes here, so one producer's posts stay in order. The loop
+  // swaps it out only when, under the same lock, the ring holds no claimed
+  // cell (RunPosts has the argument).
   std::mutex overflow_mutex_;
   std::deque<Message> overflow_;
   std::atomic<bool> overflowing_{false};
