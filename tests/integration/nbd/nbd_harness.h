@@ -171,14 +171,20 @@ inline std::string SmallConfig() {
 // nbdkit with our plugin on DIR/sock (foreground child, --exit-with-parent).
 class Server {
  public:
-  explicit Server(const TempDir& dir, const std::string& config_text = SmallConfig())
+  // nbdkit_opts go before the plugin (e.g. "-v"), params after config=.
+  explicit Server(const TempDir& dir, const std::string& config_text = SmallConfig(),
+                  const std::vector<std::string>& nbdkit_opts = {},
+                  const std::vector<std::string>& params = {})
       : dir_(dir) {
     WriteFile(dir / "openmpio.toml", config_text);
     sock_ = dir / "sock";
-    proc_ = std::make_unique<Process>(
-        std::vector<std::string>{"nbdkit", "-f", "--exit-with-parent", "-U", sock_, "-P",
-                                 dir / "nbdkit.pid", kPlugin, "config=" + (dir / "openmpio.toml")},
-        dir / "nbdkit.log");
+    std::vector<std::string> argv{"nbdkit", "-f", "--exit-with-parent", "-U", sock_, "-P",
+                                  dir / "nbdkit.pid"};
+    argv.insert(argv.end(), nbdkit_opts.begin(), nbdkit_opts.end());
+    argv.push_back(kPlugin);
+    argv.push_back("config=" + (dir / "openmpio.toml"));
+    argv.insert(argv.end(), params.begin(), params.end());
+    proc_ = std::make_unique<Process>(argv, dir / "nbdkit.log");
     // The pid file is written once nbdkit listens (after .after_fork).
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < end && proc_->Running()) {

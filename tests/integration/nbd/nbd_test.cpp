@@ -118,6 +118,36 @@ TEST(Nbdkit, RefusesAnIscsiConfigBeforeServing) {
   EXPECT_NE(r.output.find("iSCSI transport arrives with a later issue"), std::string::npos) << r.output;
 }
 
+// The plugin's thread settings: out of range or not a number is refused
+// before serving; given ones are what the runtime starts with (its debug
+// line), and I/O runs on them.
+TEST(Nbdkit, ThreadSettingsAreCheckedBeforeServingAndApplied) {
+  REQUIRE_PROGRAM("nbdkit");
+  REQUIRE_PROGRAM("nbdcopy");
+  TempDir dir;
+  WriteFile(dir / "ok.toml", SmallConfig());
+  for (const char* bad : {"reactors=0", "reactors=65", "reactor-spin-us=10001", "wait-spin-us=x"}) {
+    RunResult r = Sh("nbdkit -U " + (dir / "bad.sock") + " " + kPlugin + " config=" +
+                         (dir / "ok.toml") + " " + bad,
+                     20);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.output.find(std::string(bad).substr(0, std::string(bad).find('='))),
+              std::string::npos)
+        << bad << ": " << r.output;
+  }
+  {
+    Server server(dir, SmallConfig(), {"-v"},
+                  {"reactors=3", "reactor-spin-us=0", "wait-spin-us=10"});
+    ASSERT_TRUE(server.ready()) << server.Log();
+    RunResult c = Sh("nbdcopy -- [ nbdkit pattern 4M ] \"" + server.Uri("alpha") + "\"");
+    EXPECT_EQ(c.exit_code, 0) << c.output;
+    EXPECT_TRUE(server.Stop());
+    EXPECT_NE(server.Log().find("3 reactor thread(s), reactor spin 0 us, caller spin 10 us"),
+              std::string::npos)
+        << server.Log();
+  }
+}
+
 TEST(Nbdinfo, ListsExportsWithSizesBlockSizesAndFlags) {
   REQUIRE_PROGRAM("nbdinfo");
   TempDir dir;
