@@ -143,7 +143,7 @@ void Reactor::WakeIfSleeping() {
 Executor::TimerId Reactor::PostAfter(Duration delay, Task task) {
   if (joined_.load(std::memory_order_acquire)) return 0;  // stopped: nothing runs any more
   if (!InExecutorThread()) {
-    assert(!"Reactor::PostAfter from another thread (Executor contract)");
+    assert(false && "Reactor::PostAfter from another thread (Executor contract)");
     Post([this, delay, task = std::move(task)]() mutable { PostAfter(delay, std::move(task)); });
     return kUncancellableTimer;
   }

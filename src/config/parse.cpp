@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -957,6 +958,12 @@ Expected<Config> ParseConfig(std::string_view text, std::string_view name) {
 }
 
 Expected<Config> LoadConfig(const std::string& path) {
+  // An ifstream opens a directory and reads it as empty: say what it is.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return MakeUnexpected(
+        InvalidParameter(path + ": is a directory, not a configuration file (config=FILE.toml)"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;

@@ -404,8 +404,13 @@ Expected<SimRequest> DecodeSimRequest(const Json& req) {
     if (st == req.end()) return MakeUnexpected(InvalidParameter("State: missing"));
     const auto state = ParseAccessState(*st);
     if (!state) {
+      return MakeUnexpected(
+          InvalidParameter("State: " + Echo(*st) + " is not AO, AN, SB, UA, LBD, Offline"));
+    }
+    if (*state == scsi::AsymmetricAccessState::kTransitioning) {
       return MakeUnexpected(InvalidParameter(
-          "State: " + Echo(*st) + " is not AO, AN, SB, UA, LBD, Offline, Transitioning"));
+          "State: Transitioning is not a state to set: every change passes through it for "
+          "the LU's implicit transition time"));
     }
     sr.lun = **lun;
     sr.target_port_group = static_cast<std::uint16_t>(**tpg);

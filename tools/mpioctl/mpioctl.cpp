@@ -572,7 +572,9 @@ int main(int argc, char** argv) {
   auto* sst = sim->add_subcommand("set-state", "set the ALUA state of (LU, target port group)");
   sst->add_option("lun", lun)->required();
   sst->add_option("tpg", tpg)->required();
-  sst->add_option("state", state, "AO AN SB UA LBD Offline Transitioning")->required();
+  sst->add_option("state", state,
+                  "AO AN SB UA LBD Offline (the change passes through Transitioning)")
+      ->required();
   sst->callback([&] {
     action = [&](Client& c) {
       return PrintSetResult(c.Call({{"method", "SimControl"},

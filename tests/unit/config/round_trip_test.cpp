@@ -262,6 +262,16 @@ TEST(ConfigExamples, MissingFileNamesThePath) {
             "/nonexistent/openmpio.toml: cannot open: No such file or directory");
 }
 
+// Issue 13 item 8: a directory opens as an empty file; it is named as what it is.
+TEST(ConfigExamples, ADirectoryIsRefusedAsOne) {
+  auto c = LoadConfig(ExampleDir());
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message().find("is a directory, not a configuration file"),
+            std::string::npos)
+      << c.error().message();
+  EXPECT_EQ(c.error().nt(), NtStatus::kInvalidParameter);
+}
+
 TEST(ConfigConvert, OwnerGroupAndExplicitStates) {
   SimConfig s;
   s.tpgs = scsi::Tpgs::kImplicit;

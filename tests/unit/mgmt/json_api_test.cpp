@@ -632,7 +632,11 @@ TEST_F(JsonApiTest, SimControlActionsAndChecks) {
         R"({"method":"SimControl","Action":"HangPort"})",
         R"({"method":"SimControl","Action":"HangPort","TargetPort_Identifier":70000})",
         R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":"XX"})",
-        R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":5})"}) {
+        R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":5})",
+        // Issue 13 item 8: a transient state, not a target (the array refused
+        // it after the decode had accepted it).
+        R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":"Transitioning"})",
+        R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":15})"}) {
     EXPECT_EQ(StatusOf(Call(std::string(bad))), kInvalid) << bad;
   }
   EXPECT_EQ(backend.fake_sim.requests.size(), 2U);
