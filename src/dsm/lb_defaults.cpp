@@ -154,6 +154,12 @@ Status PolicyDefaults::QueryTargetDefaultsBuffer(std::span<std::byte> out,
 Status PolicyDefaults::SetTimers(const MpioTimers& t) {
   if (t.path_verify_enabled > 1) return InvalidParameter("PathVerifyEnabled must be 0 or 1");
   if (t.retry_count > kMaxRetryCount) return InvalidParameter("RetryCount above 500");
+  // The configuration file refuses 0 too (config/parse.cpp): what management
+  // accepts must save and load again, and a period of 0 would verify every
+  // path without pause.
+  if (t.path_verification_period == 0) {
+    return InvalidParameter("PathVerificationPeriod must be at least 1 second");
+  }
   timers_ = t;
   return OkStatus();
 }

@@ -665,6 +665,11 @@ TEST(GlobalDefaults, MpioTimersCounters) {
                   .Is(NtStatus::kInvalidParameter));  // PathVerifyEnabled 2
   EXPECT_TRUE(g.SetTimersBuffer(testing::Hex("01000000 1e000000 14000000 03000000 010000"))
                   .Is(NtStatus::kBufferTooSmall));
+  // Issue 13 item 2: a period of 0 spun the engine, saved, and the next
+  // start refused the file.
+  EXPECT_TRUE(g.SetTimersBuffer(testing::Hex("01000000 00000000 14000000 03000000 01000000"))
+                  .Is(NtStatus::kInvalidParameter));
+  EXPECT_EQ(g.timers().path_verification_period, 30U);  // nothing half-applied
   ASSERT_TRUE(g.SetTimersBuffer(testing::Hex("01000000 3c000000 14000000 f4010000 02000000")).ok());
   EXPECT_EQ(g.timers().retry_count, 500U);
   EXPECT_EQ(g.timers().path_verification_period, 60U);

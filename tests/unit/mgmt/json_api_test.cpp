@@ -531,6 +531,11 @@ TEST_F(JsonApiTest, TimersGetDefaultsPartialSetAndRange) {
   EXPECT_EQ(r["PDORemovePeriod"], 20);
   // spec §5: RetryCount max 500 (dsm's check).
   EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"RetryCount":501}})")), kInvalid);
+  // The configuration file refuses a period of 0; so does management (issue
+  // 13 item 2: it was accepted, saved, and the next start refused the file).
+  EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"PathVerificationPeriod":0}})")),
+            kInvalid);
+  EXPECT_EQ(backend.defaults.timers().path_verification_period, 30U);
   const int updates = backend.update_calls;
   EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"RetryCount":"7"}})")), kInvalid);
   EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{}})")), kInvalid);
