@@ -207,16 +207,9 @@ class IoParentPool {
   IoParent* Get();
   // `p` came from Get and is finished: its callback moved out (any thread).
   void Put(IoParent* p);
-  // Parents kept free (exact when no other thread uses the pool; while one
-  // does, a Get may count down before the Put it raced with counts up).
-  [[nodiscard]] std::size_t free_count() const {
-    const std::int64_t n = free_size_.load(std::memory_order_relaxed);
-    return n > 0 ? static_cast<std::size_t>(n) : 0;
-  }
 
  private:
   MpmcRing<IoParent*> free_;
-  std::atomic<std::int64_t> free_size_{0};
 };
 
 // Service-time histogram buckets (per path): power-of-two microseconds.

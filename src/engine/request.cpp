@@ -517,20 +517,14 @@ IoParentPool::~IoParentPool() {
 
 IoParent* IoParentPool::Get() {
   IoParent* p = nullptr;
-  if (free_.TryPop(p)) {
-    free_size_.fetch_sub(1, std::memory_order_relaxed);
-    return p;
-  }
+  if (free_.TryPop(p)) return p;
   p = new IoParent();
   p->pool = this;
   return p;
 }
 
 void IoParentPool::Put(IoParent* p) {
-  if (free_.TryPush(p)) {
-    free_size_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (free_.TryPush(p)) return;
   delete p;
 }
 
