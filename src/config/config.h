@@ -54,6 +54,8 @@ struct DefaultsConfig {
 };
 
 // spec/msdsm.md §5; seconds. The file uses the MSDSM names (PathVerifyEnabled...).
+// Every field's range is in dsm/settings.h (one table for the file, the
+// management sets and the saver).
 struct TimersConfig {
   bool path_verify_enabled = false;                // PathVerifyEnabled
   std::uint32_t path_verification_period = 30;     // PathVerificationPeriod, >= 1
@@ -76,9 +78,8 @@ struct TimersConfig {
   friend bool operator==(const TimersConfig&, const TimersConfig&) = default;
 };
 
-inline constexpr std::uint32_t kMaxRetryCount = 500;  // spec/msdsm.md §5
-inline constexpr std::size_t kMaxVendorChars = 8;     // INQUIRY T10 VENDOR IDENTIFICATION
-inline constexpr std::size_t kMaxProductChars = 16;   // INQUIRY PRODUCT IDENTIFICATION
+inline constexpr std::size_t kMaxVendorChars = 8;    // INQUIRY T10 VENDOR IDENTIFICATION
+inline constexpr std::size_t kMaxProductChars = 16;  // INQUIRY PRODUCT IDENTIFICATION
 
 // One MSDSM_TARGET_DEFAULT_POLICY_INFO.
 struct TargetDefaultConfig {
@@ -112,6 +113,20 @@ struct PathSetting {
   friend bool operator==(const PathSetting&, const PathSetting&) = default;
 };
 
+// Where the keys of one [[disk]] were written: "FILE:LINE:COL: disk[I].KEY",
+// keyed by "policy", "preferred_path" and "paths.0x..." (empty for a Config
+// not read from a file). The engine checks [[disk]] settings only at start,
+// once the disk is found; a refusal names the line. Not part of the value:
+// two origins always compare equal.
+struct KeyOrigins {
+  std::map<std::string, std::string> at;
+  [[nodiscard]] std::string Of(const std::string& key, const std::string& fallback) const {
+    const auto it = at.find(key);
+    return it != at.end() ? it->second : fallback;
+  }
+  friend bool operator==(const KeyOrigins&, const KeyOrigins&) { return true; }
+};
+
 // Persisted per-disk settings (spec/msdsm.md §4 "stored and persisted").
 struct DiskConfig {
   std::string designator;  // empty: the disk is named by alias only
@@ -119,6 +134,7 @@ struct DiskConfig {
   dsm::LoadBalancePolicy policy = dsm::LoadBalancePolicy::kNone;  // kNone: not explicit
   std::optional<dsm::DsmPathId> preferred_path;
   std::map<dsm::DsmPathId, PathSetting> paths;  // keyed by DsmPathId ("0x..." in the file)
+  KeyOrigins origins;
   friend bool operator==(const DiskConfig&, const DiskConfig&) = default;
 };
 
@@ -207,7 +223,8 @@ struct Config {
 // FormatConfig, written atomically: a temporary file in the same folder,
 // fsync, rename over `path`, fsync of the folder; mode 0600. On failure
 // `path` is untouched and the temporary file removed (STATUS_IO_DEVICE_ERROR
-// with the path and errno text).
+// with the path and errno text). A text ParseConfig would refuse is not
+// written: STATUS_INVALID_PARAMETER with the parser's words.
 [[nodiscard]] Status SaveConfig(const std::string& path, const Config& config);
 
 // The demo: the sim array of array::DemoArrayConfig (2 groups x 2 ports, LU 0

@@ -262,6 +262,13 @@ std::string FormatConfig(const Config& c) {
 
 Status SaveConfig(const std::string& path, const Config& config) {
   const std::string text = FormatConfig(config);
+  // Never write a file the next start would refuse: the service would not
+  // come back (issue 13 item 2). The settings' ranges make this unreachable
+  // from management; this is the last guard, and the old file stays.
+  if (auto back = ParseConfig(text, path); !back) {
+    return InvalidParameter("not saved to " + path +
+                            ": the file would not load again: " + back.error().message());
+  }
   const auto slash = path.rfind('/');
   const std::string dir =
       slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));

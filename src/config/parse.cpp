@@ -7,15 +7,18 @@
 // caught here, so no exception leaves this file.
 #include <toml++/toml.h>
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
+#include <span>
 #include <sstream>
 
 #include "config/config.h"
+#include "dsm/settings.h"
 
 namespace openmpio::config {
 
@@ -126,10 +129,20 @@ class Walker {
   bool Fail(const toml::node& where, std::string_view key, std::string_view what) {
     return Fail(where.source(), key, what);
   }
+  // "FILE:LINE:COL: key", the start of Fail's message.
+  [[nodiscard]] std::string Where(const toml::source_region& where, std::string_view key) const {
+    return file_ + ":" + std::to_string(where.begin.line) + ":" +
+           std::to_string(where.begin.column) + ": " + std::string(key);
+  }
 
   // Every key of `table` must be one of `known`.
   bool CheckKeys(const toml::table& table, std::string_view prefix,
                  std::initializer_list<std::string_view> known) {
+    return CheckKeys(table, prefix, std::span<const std::string_view>(known.begin(), known.size()));
+  }
+
+  bool CheckKeys(const toml::table& table, std::string_view prefix,
+                 std::span<const std::string_view> known) {
     for (auto&& [k, v] : table) {
       bool found = false;
       for (const auto kn : known) found = found || kn == k.str();
@@ -189,6 +202,28 @@ class Walker {
     if (!Int(*n, Dotted(prefix, key), min, max, &x)) return false;
     *out = static_cast<U>(x);
     return true;
+  }
+
+  // A setting of dsm/settings.h: its name, its range and its words.
+  template <typename U>
+  bool Setting(const toml::table& t, std::string_view prefix, dsm::Setting s, U* out) {
+    const dsm::SettingRange& r = dsm::RangeOf(s);
+    const toml::node* n = t.get(r.name);
+    if (n == nullptr) return true;
+    const std::string key = Dotted(prefix, r.name);
+    if (r.max == 1) {
+      bool b = false;
+      if (!Bool(t, prefix, r.name, &b, true)) return false;
+      *out = static_cast<U>(b);
+      return true;
+    }
+    const auto* v = n->as_integer();
+    if (v == nullptr) return WrongType(*n, key, "an integer");
+    if (dsm::CheckSetting(s, v->get()).ok()) {
+      *out = static_cast<U>(v->get());
+      return true;
+    }
+    return Fail(*n, key, dsm::OutOfRange(r, v->get()));
   }
 
   bool Bool(const toml::table& t, std::string_view prefix, std::string_view key, bool* out,
@@ -306,6 +341,10 @@ class Walker {
 
 // ---- sections ----
 
+// A simulated link's delays: a minute at most. Beyond that no test means it,
+// and 2^63-1 µs wrapped to nothing in the engine's nanosecond clock.
+constexpr std::int64_t kMaxSimDelayUs = 60'000'000;
+
 bool ParseManagement(Walker& w, const toml::table& t, ManagementConfig* m) {
   if (!w.CheckKeys(t, "management", {"enabled", "socket"})) return false;
   if (!w.Bool(t, "management", "enabled", &m->enabled)) return false;
@@ -333,25 +372,22 @@ bool ParseDefaults(Walker& w, const toml::table& t, DefaultsConfig* d) {
 
 bool ParseTimers(Walker& w, const toml::table& t, TimersConfig* tm) {
   constexpr std::string_view p = "timers";
-  if (!w.CheckKeys(t, p,
-                   {"PathVerifyEnabled", "PathVerificationPeriod", "PDORemovePeriod", "RetryCount",
-                    "RetryInterval", "UseCustomPathRecoveryInterval", "PathRecoveryInterval",
-                    "command_timeout", "marginal_path_window", "marginal_path_failures",
-                    "marginal_path_hold"})) {
-    return false;
-  }
-  return w.Bool(t, p, "PathVerifyEnabled", &tm->path_verify_enabled, true) &&
-         w.Unsigned(t, p, "PathVerificationPeriod", &tm->path_verification_period, 1) &&
-         w.Unsigned(t, p, "PDORemovePeriod", &tm->pdo_remove_period) &&
-         w.Unsigned(t, p, "RetryCount", &tm->retry_count, 0, kMaxRetryCount) &&
-         w.Unsigned(t, p, "RetryInterval", &tm->retry_interval) &&
-         w.Bool(t, p, "UseCustomPathRecoveryInterval", &tm->use_custom_path_recovery_interval,
-                true) &&
-         w.Unsigned(t, p, "PathRecoveryInterval", &tm->path_recovery_interval, 1) &&
-         w.Unsigned(t, p, "command_timeout", &tm->command_timeout, 1) &&
-         w.Unsigned(t, p, "marginal_path_window", &tm->marginal_path_window, 1) &&
-         w.Unsigned(t, p, "marginal_path_failures", &tm->marginal_path_failures) &&
-         w.Unsigned(t, p, "marginal_path_hold", &tm->marginal_path_hold, 1);
+  std::array<std::string_view, dsm::kSettingCount> names;
+  for (std::size_t i = 0; i < names.size(); ++i) names[i] = dsm::kSettingRanges[i].name;
+  if (!w.CheckKeys(t, p, names)) return false;
+  using dsm::Setting;
+  return w.Setting(t, p, Setting::kPathVerifyEnabled, &tm->path_verify_enabled) &&
+         w.Setting(t, p, Setting::kPathVerificationPeriod, &tm->path_verification_period) &&
+         w.Setting(t, p, Setting::kPdoRemovePeriod, &tm->pdo_remove_period) &&
+         w.Setting(t, p, Setting::kRetryCount, &tm->retry_count) &&
+         w.Setting(t, p, Setting::kRetryInterval, &tm->retry_interval) &&
+         w.Setting(t, p, Setting::kUseCustomPathRecoveryInterval,
+                   &tm->use_custom_path_recovery_interval) &&
+         w.Setting(t, p, Setting::kPathRecoveryInterval, &tm->path_recovery_interval) &&
+         w.Setting(t, p, Setting::kCommandTimeout, &tm->command_timeout) &&
+         w.Setting(t, p, Setting::kMarginalPathWindow, &tm->marginal_path_window) &&
+         w.Setting(t, p, Setting::kMarginalPathFailures, &tm->marginal_path_failures) &&
+         w.Setting(t, p, Setting::kMarginalPathHold, &tm->marginal_path_hold);
 }
 
 bool ParseTargetDefaults(Walker& w, const toml::node& n, bool strict,
@@ -499,8 +535,13 @@ bool ParseDisks(Walker& w, const toml::node& n, bool strict, std::vector<DiskCon
     }
     if (const auto* pn = t.get("policy")) {
       if (!w.Policy(*pn, Dotted(p, "policy"), strict, &d.policy)) return false;
+      d.origins.at["policy"] = w.Where(pn->source(), Dotted(p, "policy"));
     }
     if (!w.OptPathId(t, p, "preferred_path", &d.preferred_path)) return false;
+    if (const auto* pn = t.get("preferred_path")) {
+      d.origins.at["preferred_path"] = w.Where(pn->source(), Dotted(p, "preferred_path"));
+    }
+    d.origins.at[""] = w.Where(t.source(), p);
     if (const auto* paths_node = t.get("paths")) {
       const toml::table* paths = nullptr;
       const std::string pp = Dotted(p, "paths");
@@ -546,6 +587,7 @@ bool ParseDisks(Walker& w, const toml::node& n, bool strict, std::vector<DiskCon
           }
         }
         d.paths.emplace(*id, s);
+        d.origins.at["paths." + FormatPathId(*id)] = w.Where(k.source(), kp);
       }
     }
     out->push_back(std::move(d));
@@ -854,9 +896,9 @@ bool ParseSim(Walker& w, const toml::table& t, SimConfig* sim) {
     // SPC-4 7.8.6.7 / 7.8.6.8: relative port and group 0 are reserved.
     if (!w.Unsigned(pt, pp, "relative_target_port", &port.relative_target_port, 1) ||
         !w.Unsigned(pt, pp, "target_port_group", &port.target_port_group, 1) ||
-        !w.Unsigned(pt, pp, "latency_us", &port.latency_us) ||
+        !w.Unsigned(pt, pp, "latency_us", &port.latency_us, 0, kMaxSimDelayUs) ||
         !w.Unsigned(pt, pp, "bandwidth_bytes_per_second", &port.bandwidth_bytes_per_second) ||
-        !w.Unsigned(pt, pp, "service_time_us", &port.service_time_us)) {
+        !w.Unsigned(pt, pp, "service_time_us", &port.service_time_us, 0, kMaxSimDelayUs)) {
       return false;
     }
     if (!rtps.insert(port.relative_target_port).second) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "dsm/settings.h"
 #include "scsi/bytes.h"
 
 namespace openmpio::dsm {
@@ -21,13 +22,14 @@ constexpr std::size_t kTargetsHeader = 8;     // NumberDevices, Reserved
 constexpr std::size_t kTargetEntrySize = 80;  // MSDSM_TARGET_DEFAULT_POLICY_INFO
 constexpr std::size_t kHardwareIdBytes = 64;  // WCHAR HardwareId[32]
 constexpr std::size_t kTimersSize = 20;       // MPIO_TIMERS_COUNTERS
-constexpr std::uint32_t kMaxRetryCount = 500;
 
 bool DefaultPolicyInRange(std::uint32_t policy, const DsmOptions& options) {
   return IsSelectablePolicy(static_cast<LoadBalancePolicy>(policy), options.strict_msdsm);
 }
 
-std::string Num(std::uint64_t v) { return std::to_string(v); }
+std::string Num(std::uint64_t v) {
+  return std::to_string(v);
+}
 
 }  // namespace
 
@@ -71,8 +73,9 @@ Status PolicyDefaults::SetTargetDefault(std::string_view hardware_id, std::uint3
   if (hardware_id.size() != kHardwareIdChars) {
     return InvalidParameter("HardwareId must be VID (8) + PID (16) characters");
   }
-  auto it = std::find_if(targets_.begin(), targets_.end(),
-                         [&](const TargetDefaultPolicy& t) { return t.hardware_id == hardware_id; });
+  auto it = std::find_if(targets_.begin(), targets_.end(), [&](const TargetDefaultPolicy& t) {
+    return t.hardware_id == hardware_id;
+  });
   if (policy == 0) {
     if (it == targets_.end()) {
       return Status(NtStatus::kObjectNameNotFound, "no default for " + std::string(hardware_id));
@@ -152,13 +155,17 @@ Status PolicyDefaults::QueryTargetDefaultsBuffer(std::span<std::byte> out,
 }
 
 Status PolicyDefaults::SetTimers(const MpioTimers& t) {
-  if (t.path_verify_enabled > 1) return InvalidParameter("PathVerifyEnabled must be 0 or 1");
-  if (t.retry_count > kMaxRetryCount) return InvalidParameter("RetryCount above 500");
-  // The configuration file refuses 0 too (config/parse.cpp): what management
-  // accepts must save and load again, and a period of 0 would verify every
-  // path without pause.
-  if (t.path_verification_period == 0) {
-    return InvalidParameter("PathVerificationPeriod must be at least 1 second");
+  // The ranges of settings.h, which the configuration file checks too: what
+  // management accepts saves and loads again. All or nothing.
+  const std::pair<Setting, std::uint32_t> fields[] = {
+      {Setting::kPathVerifyEnabled, t.path_verify_enabled},
+      {Setting::kPathVerificationPeriod, t.path_verification_period},
+      {Setting::kPdoRemovePeriod, t.pdo_remove_period},
+      {Setting::kRetryCount, t.retry_count},
+      {Setting::kRetryInterval, t.retry_interval},
+  };
+  for (const auto& [setting, value] : fields) {
+    if (Status s = CheckSetting(setting, value); !s.ok()) return s;
   }
   timers_ = t;
   return OkStatus();

@@ -41,7 +41,7 @@ struct MpioTimers {
   std::uint32_t path_verify_enabled = 0;
   std::uint32_t path_verification_period = 30;
   std::uint32_t pdo_remove_period = 20;
-  std::uint32_t retry_count = 3;  // max 500
+  std::uint32_t retry_count = 3;  // ranges: dsm/settings.h
   std::uint32_t retry_interval = 1;
   friend bool operator==(const MpioTimers&, const MpioTimers&) = default;
 };
@@ -75,13 +75,13 @@ class PolicyDefaults {
   [[nodiscard]] Status SetTargetDefaultsBuffer(std::span<const std::byte> in,
                                                const DsmOptions& options);
   // Binary queries; *needed always set; BUFFER_TOO_SMALL when out is short.
-  [[nodiscard]] Status QueryMsdsmDefaultBuffer(std::span<std::byte> out,
-                                               std::size_t* needed) const;
+  [[nodiscard]] Status QueryMsdsmDefaultBuffer(std::span<std::byte> out, std::size_t* needed) const;
   [[nodiscard]] Status QueryTargetDefaultsBuffer(std::span<std::byte> out,
                                                  std::size_t* needed) const;
 
-  // MPIO_TIMERS_COUNTERS. Set: PathVerifyEnabled 0/1, RetryCount <= 500, else
-  // INVALID; < 20 bytes BUFFER_TOO_SMALL.
+  // MPIO_TIMERS_COUNTERS. Set: every field within its range of settings.h
+  // (PathVerifyEnabled 0/1, RetryCount <= 500, periods >= 1 s ...), else
+  // INVALID naming the field and nothing changes; < 20 bytes BUFFER_TOO_SMALL.
   [[nodiscard]] const MpioTimers& timers() const noexcept { return timers_; }
   [[nodiscard]] Status SetTimers(const MpioTimers& t);
   [[nodiscard]] Status SetTimersBuffer(std::span<const std::byte> in);

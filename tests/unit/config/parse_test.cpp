@@ -256,14 +256,35 @@ TEST(ConfigErrors, RangeAbove) {
 
 TEST(ConfigErrors, RangeBelow) {
   EXPECT_EQ(ErrorOf(std::string("[timers]\nRetryInterval = -1\n") + kSim),
-            "t.toml:2:17: timers.RetryInterval: -1 is below the minimum 0");
+            "t.toml:2:17: timers.RetryInterval: -1 is below the minimum 1 seconds");
   EXPECT_EQ(ErrorOf(std::string("[timers]\ncommand_timeout = 0\n") + kSim),
-            "t.toml:2:19: timers.command_timeout: 0 is below the minimum 1");
+            "t.toml:2:19: timers.command_timeout: 0 is below the minimum 1 seconds");
+  // Issue 13 item 2: an interval of 0 probed and polled without pause while
+  // no path was usable (the management set refuses it in the same words).
+  EXPECT_EQ(ErrorOf(std::string("[timers]\nRetryInterval = 0\n") + kSim),
+            "t.toml:2:17: timers.RetryInterval: 0 is below the minimum 1 seconds");
 }
 
+// Issue 13 item 3: every duration has an upper bound, a week (dsm/settings.h).
 TEST(ConfigErrors, U32Overflow) {
   EXPECT_EQ(ErrorOf(std::string("[timers]\nPDORemovePeriod = 4294967296\n") + kSim),
-            "t.toml:2:19: timers.PDORemovePeriod: 4294967296 is above the maximum 4294967295");
+            "t.toml:2:19: timers.PDORemovePeriod: 4294967296 is above the maximum 604800 seconds");
+  EXPECT_EQ(ErrorOf(std::string("[timers]\nPDORemovePeriod = 604801\n") + kSim),
+            "t.toml:2:19: timers.PDORemovePeriod: 604801 is above the maximum 604800 seconds");
+  EXPECT_EQ(ErrorOf(std::string("[timers]\nmarginal_path_hold = 604801\n") + kSim),
+            "t.toml:2:22: timers.marginal_path_hold: 604801 is above the maximum 604800 seconds");
+  auto c = config::ParseConfig(std::string("[timers]\nPDORemovePeriod = 604800\n") + kSim, "t");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->timers.pdo_remove_period, 604800U);
+}
+
+TEST(ConfigErrors, SimDelaysHaveAnUpperBound) {
+  const std::string sim = std::string(kSim) + "[[sim.port]]\nrelative_target_port = 9\n";
+  EXPECT_EQ(ErrorOf(sim + "latency_us = 9223372036854775807\n"),
+            "t.toml:11:14: sim.port[1].latency_us: 9223372036854775807 is above the maximum "
+            "60000000");
+  EXPECT_EQ(ErrorOf(sim + "service_time_us = 60000001\n"),
+            "t.toml:11:19: sim.port[1].service_time_us: 60000001 is above the maximum 60000000");
 }
 
 TEST(ConfigErrors, UnknownKeyWithSuggestion) {

@@ -10,6 +10,8 @@
 
 #include "config/config.h"
 #include "config/to_array.h"
+#include "dsm/lb_defaults.h"
+#include "dsm/settings.h"
 
 namespace openmpio::config {
 namespace {
@@ -54,6 +56,12 @@ std::uint32_t GenU32(std::uint32_t min = 0, std::uint32_t max = 0xFFFFFFFFU) {
   return *rc::gen::inRange<std::uint64_t>(min, std::uint64_t{max} + 1) & 0xFFFFFFFFU;
 }
 
+// Anywhere in the setting's range (dsm/settings.h), bounds included.
+std::uint32_t GenSetting(dsm::Setting s) {
+  const dsm::SettingRange& r = dsm::RangeOf(s);
+  return GenU32(r.min, r.max);
+}
+
 Config GenConfig() {
   Config c;
   c.management.enabled = *rc::gen::arbitrary<bool>();
@@ -64,16 +72,16 @@ Config GenConfig() {
   c.defaults.preferred_path = GenOptId();
   TimersConfig& t = c.timers;
   t.path_verify_enabled = *rc::gen::arbitrary<bool>();
-  t.path_verification_period = GenU32(1);
-  t.pdo_remove_period = GenU32();
-  t.retry_count = GenU32(0, kMaxRetryCount);
-  t.retry_interval = GenU32();
+  t.path_verification_period = GenSetting(dsm::Setting::kPathVerificationPeriod);
+  t.pdo_remove_period = GenSetting(dsm::Setting::kPdoRemovePeriod);
+  t.retry_count = GenSetting(dsm::Setting::kRetryCount);
+  t.retry_interval = GenSetting(dsm::Setting::kRetryInterval);
   t.use_custom_path_recovery_interval = *rc::gen::arbitrary<bool>();
-  t.path_recovery_interval = GenU32(1);
-  t.command_timeout = GenU32(1);
-  t.marginal_path_window = GenU32(1);
-  t.marginal_path_failures = GenU32();
-  t.marginal_path_hold = GenU32(1);
+  t.path_recovery_interval = GenSetting(dsm::Setting::kPathRecoveryInterval);
+  t.command_timeout = GenSetting(dsm::Setting::kCommandTimeout);
+  t.marginal_path_window = GenSetting(dsm::Setting::kMarginalPathWindow);
+  t.marginal_path_failures = GenSetting(dsm::Setting::kMarginalPathFailures);
+  t.marginal_path_hold = GenSetting(dsm::Setting::kMarginalPathHold);
 
   std::set<std::string> hwids;
   for (int i = *rc::gen::inRange(0, 3); i > 0; --i) {
@@ -189,6 +197,44 @@ RC_GTEST_PROP(ConfigRoundTrip, FormatThenParseIsIdentity, ()) {
   RC_ASSERT(FormatConfig(*back) == text);
 }
 
+// Issue 13 item 2: whatever the management set of MPIO_TIMERS_COUNTERS
+// accepts is saved and loads again as the same values, and what it refuses
+// the file refuses too (one range table, dsm/settings.h). Values are drawn
+// near the bounds and anywhere in 32 bits.
+std::uint32_t GenTimerValue() {
+  return *rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(0, 3),
+                         rc::gen::inRange<std::uint32_t>(498, 503),
+                         rc::gen::inRange<std::uint32_t>(604798, 604803),
+                         rc::gen::arbitrary<std::uint32_t>());
+}
+
+RC_GTEST_PROP(ConfigRoundTrip, WhatManagementAcceptsSavesAndLoadsAgain, ()) {
+  const dsm::MpioTimers t{GenTimerValue(), GenTimerValue(), GenTimerValue(), GenTimerValue(),
+                          GenTimerValue()};
+  dsm::PolicyDefaults defaults;
+  const bool accepted = defaults.SetTimers(t).ok();
+  // As the backend saves the running settings (mgmt_backend RunningConfig);
+  // PathVerifyEnabled is a boolean in the file, written from 0 / non-zero.
+  const std::string text =
+      "[timers]\nPathVerifyEnabled = " + std::to_string(t.path_verify_enabled) +
+      "\nPathVerificationPeriod = " + std::to_string(t.path_verification_period) +
+      "\nPDORemovePeriod = " + std::to_string(t.pdo_remove_period) +
+      "\nRetryCount = " + std::to_string(t.retry_count) +
+      "\nRetryInterval = " + std::to_string(t.retry_interval) +
+      "\n[sim]\n[[sim.port]]\nrelative_target_port = 1\n[[sim.lu]]\nlun = 0\nsize = 1048576\nowner_group = 1\n";
+  auto parsed = ParseConfig(text, "t.toml");
+  RC_ASSERT(parsed.has_value() == accepted);
+  if (!accepted) return;
+  Config c = *parsed;
+  auto back = ParseConfig(FormatConfig(c), "saved.toml");
+  RC_ASSERT(back.has_value());
+  RC_ASSERT(back->timers.path_verify_enabled == (t.path_verify_enabled != 0));
+  RC_ASSERT(back->timers.path_verification_period == t.path_verification_period);
+  RC_ASSERT(back->timers.pdo_remove_period == t.pdo_remove_period);
+  RC_ASSERT(back->timers.retry_count == t.retry_count);
+  RC_ASSERT(back->timers.retry_interval == t.retry_interval);
+}
+
 RC_GTEST_PROP(ConfigRoundTrip, NeverCrashesOnArbitraryText, (const std::string& junk)) {
   auto r = ParseConfig(junk, "junk.toml");
   if (!r.has_value()) RC_ASSERT(r.error().Is(NtStatus::kInvalidParameter));
@@ -266,8 +312,7 @@ TEST(ConfigExamples, MissingFileNamesThePath) {
 TEST(ConfigExamples, ADirectoryIsRefusedAsOne) {
   auto c = LoadConfig(ExampleDir());
   ASSERT_FALSE(c.has_value());
-  EXPECT_NE(c.error().message().find("is a directory, not a configuration file"),
-            std::string::npos)
+  EXPECT_NE(c.error().message().find("is a directory, not a configuration file"), std::string::npos)
       << c.error().message();
   EXPECT_EQ(c.error().nt(), NtStatus::kInvalidParameter);
 }

@@ -120,6 +120,25 @@ TEST(ConfigSave, FailureLeavesTheOldFileAndNoTemporary) {
   ::rmdir(path.c_str());
 }
 
+// A Config that would not load again is not written, and the old file stays
+// (the saver's last guard; management's ranges keep such values out).
+TEST(ConfigSave, ATextTheParserRefusesIsNotWritten) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = dir.path() + "/openmpio.toml";
+  { std::ofstream(path) << "old"; }
+  Config c = DemoConfig();
+  c.timers.retry_interval = 0;
+  const Status s = SaveConfig(path, c);
+  EXPECT_TRUE(s.Is(NtStatus::kInvalidParameter)) << s.ToString();
+  EXPECT_NE(s.message().find("the file would not load again: " + path +
+                             ":14:17: timers.RetryInterval: 0 is below the minimum 1 seconds"),
+            std::string::npos)
+      << s.message();
+  EXPECT_EQ(ReadAll(path), "old");
+  EXPECT_EQ(dir.Names(), std::vector<std::string>{"openmpio.toml"});
+}
+
 TEST(ConfigSave, MissingFolderIsAnError) {
   const Status s = SaveConfig("/nonexistent-openmpio-dir/x.toml", DemoConfig());
   EXPECT_TRUE(s.Is(NtStatus::kIoDeviceError));

@@ -54,7 +54,9 @@ Disk MakeDisk(AluaSupport alua, std::vector<AS> states) {
   d.symmetric_access = !HasAlua(alua) || (alua == AluaSupport::kImplicitOnly && same);
   return d;
 }
-Disk NonAlua(std::size_t n) { return MakeDisk(AluaSupport::kNotSupported, std::vector<AS>(n, AS::kActiveOptimized)); }
+Disk NonAlua(std::size_t n) {
+  return MakeDisk(AluaSupport::kNotSupported, std::vector<AS>(n, AS::kActiveOptimized));
+}
 
 SetPathEntry Entry(DsmPathId id, PathState s, std::uint32_t weight = 0, bool preferred = false) {
   const PathFlags f = ToFlags(s);
@@ -121,8 +123,9 @@ SetPolicyPlan ExpectAccepted(const Disk& d, const SetPolicyInput& in, const DsmO
   return r.has_value() ? r.value() : SetPolicyPlan{};
 }
 
-const SetPolicyInput kFoo2 = Input(P::kFailOverOnly, {Entry(kId1, PathState::kActiveOptimized, 0, true),
-                                                      Entry(kId2, PathState::kStandby)});
+const SetPolicyInput kFoo2 =
+    Input(P::kFailOverOnly,
+          {Entry(kId1, PathState::kActiveOptimized, 0, true), Entry(kId2, PathState::kStandby)});
 
 // ---- checks 1..13, in order -----------------------------------------------------
 
@@ -190,8 +193,10 @@ TEST(SetPolicyChecks, Check4InputShorterThanEntries) {
                   .Is(NtStatus::kBufferTooSmall));
   // V1 (method 1) entries are 24 bytes: 16 + 24 * 2 is enough there, not for V2.
   Bytes v1 = testing::Hex("01 00 00 00 01 00 00 00 02 00 00 00 00 00 00 00");
-  const Bytes e1 = testing::Hex("01 01 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 01 00 00 00");
-  const Bytes e2 = testing::Hex("02 01 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00");
+  const Bytes e1 =
+      testing::Hex("01 01 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 01 00 00 00");
+  const Bytes e2 =
+      testing::Hex("02 01 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00");
   v1.insert(v1.end(), e1.begin(), e1.end());
   v1.insert(v1.end(), e2.begin(), e2.end());
   EXPECT_TRUE(CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kV1, v1, 4, kOpts).has_value());
@@ -210,8 +215,10 @@ TEST(SetPolicyChecks, Check4InputShorterThanEntries) {
 TEST(SetPolicyChecks, V1PrimaryMeansAoOrStandby) {
   Disk d = NonAlua(2);
   Bytes v1 = testing::Hex("01 00 00 00 01 00 00 00 02 00 00 00 00 00 00 00");
-  const Bytes e1 = testing::Hex("01 01 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 01 00 00 00");
-  const Bytes e2 = testing::Hex("02 01 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00");
+  const Bytes e1 =
+      testing::Hex("01 01 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 01 00 00 00");
+  const Bytes e2 =
+      testing::Hex("02 01 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00");
   v1.insert(v1.end(), e1.begin(), e1.end());
   v1.insert(v1.end(), e2.begin(), e2.end());
   const auto plan = CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kV1, v1, 4, kOpts);
@@ -249,8 +256,9 @@ TEST(SetPolicyChecks, Check7PathCount) {
 
 TEST(SetPolicyChecks, Check8DuplicateIds) {
   Disk d = NonAlua(2);
-  ExpectRejected(d, Input(P::kRoundRobin, {Entry(kId1, PathState::kActiveOptimized),
-                                           Entry(kId1, PathState::kActiveOptimized)}),
+  ExpectRejected(d,
+                 Input(P::kRoundRobin, {Entry(kId1, PathState::kActiveOptimized),
+                                        Entry(kId1, PathState::kActiveOptimized)}),
                  NtStatus::kInvalidParameter);
 }
 
@@ -277,8 +285,9 @@ TEST(SetPolicyChecks, Check9EveryNonFailedPathNeedsAnEntry) {
 TEST(SetPolicyChecks, Check10RoundRobinNeedsSymmetricAccess) {
   Disk d = MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kActiveNonOptimized});
   ASSERT_FALSE(d.symmetric_access);
-  ExpectRejected(d, Input(P::kRoundRobin, {Entry(kId1, PathState::kActiveOptimized),
-                                           Entry(kId2, PathState::kActiveUnoptimized)}),
+  ExpectRejected(d,
+                 Input(P::kRoundRobin, {Entry(kId1, PathState::kActiveOptimized),
+                                        Entry(kId2, PathState::kActiveUnoptimized)}),
                  NtStatus::kInvalidParameter);
   ExpectAccepted(d, Input(P::kLeastQueueDepth, {Entry(kId1, PathState::kActiveOptimized),
                                                 Entry(kId2, PathState::kActiveUnoptimized)}));
@@ -286,8 +295,9 @@ TEST(SetPolicyChecks, Check10RoundRobinNeedsSymmetricAccess) {
 
 TEST(SetPolicyChecks, Check11OnePreferredPath) {
   Disk d = NonAlua(2);
-  ExpectRejected(d, Input(P::kFailOverOnly, {Entry(kId1, PathState::kActiveOptimized, 0, true),
-                                             Entry(kId2, PathState::kStandby, 0, true)}),
+  ExpectRejected(d,
+                 Input(P::kFailOverOnly, {Entry(kId1, PathState::kActiveOptimized, 0, true),
+                                          Entry(kId2, PathState::kStandby, 0, true)}),
                  NtStatus::kInvalidParameter);
 }
 
@@ -295,18 +305,22 @@ TEST(SetPolicyChecks, Check12PerPathStates) {
   using PS = PathState;
   const Disk impl = MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kStandby});
   // AO on an implicit-only group that is Standby: cannot force up.
-  ExpectRejected(impl, Input(P::kRoundRobinWithSubset, {Entry(kId1, PS::kActiveOptimized),
-                                                        Entry(kId2, PS::kActiveOptimized)}),
+  ExpectRejected(impl,
+                 Input(P::kRoundRobinWithSubset,
+                       {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kActiveOptimized)}),
                  NtStatus::kInvalidParameter);
   // FOO with two AO.
   const Disk na = NonAlua(2);
-  ExpectRejected(na, Input(P::kFailOverOnly, {Entry(kId1, PS::kActiveOptimized),
-                                              Entry(kId2, PS::kActiveOptimized)}),
+  ExpectRejected(na,
+                 Input(P::kFailOverOnly,
+                       {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kActiveOptimized)}),
                  NtStatus::kInvalidParameter);
   // LQD: AU on a group that is A/O is refused; AU on non-ALUA storage accepted.
-  const Disk two_ao = MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kActiveOptimized});
-  ExpectRejected(two_ao, Input(P::kLeastQueueDepth, {Entry(kId1, PS::kActiveOptimized),
-                                                     Entry(kId2, PS::kActiveUnoptimized)}),
+  const Disk two_ao =
+      MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kActiveOptimized});
+  ExpectRejected(two_ao,
+                 Input(P::kLeastQueueDepth,
+                       {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kActiveUnoptimized)}),
                  NtStatus::kInvalidParameter);
   ExpectAccepted(na, Input(P::kLeastQueueDepth, {Entry(kId1, PS::kActiveOptimized),
                                                  Entry(kId2, PS::kActiveUnoptimized)}));
@@ -315,38 +329,43 @@ TEST(SetPolicyChecks, Check12PerPathStates) {
     ExpectRejected(na, Input(p, {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kStandby)}),
                    NtStatus::kInvalidParameter);
     ExpectAccepted(impl, Input(p, {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kStandby)}));
-    ExpectRejected(impl, Input(p, {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kUnavailable)}),
+    ExpectRejected(impl,
+                   Input(p, {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kUnavailable)}),
                    NtStatus::kInvalidParameter);
   }
   // RRWS: SB on an AO group (masking) or a Standby group; not on an A/N group.
-  ExpectAccepted(two_ao, Input(P::kRoundRobinWithSubset, {Entry(kId1, PS::kActiveOptimized),
-                                                          Entry(kId2, PS::kStandby)}));
-  const Disk ao_an = MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kActiveNonOptimized});
-  ExpectRejected(ao_an, Input(P::kRoundRobinWithSubset, {Entry(kId1, PS::kActiveOptimized),
-                                                         Entry(kId2, PS::kStandby)}),
+  ExpectAccepted(two_ao, Input(P::kRoundRobinWithSubset,
+                               {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kStandby)}));
+  const Disk ao_an =
+      MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kActiveNonOptimized});
+  ExpectRejected(ao_an,
+                 Input(P::kRoundRobinWithSubset,
+                       {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kStandby)}),
                  NtStatus::kInvalidParameter);
   // RRWS on non-ALUA and FOO anywhere: SB/UA/AU free.
-  ExpectAccepted(na, Input(P::kRoundRobinWithSubset, {Entry(kId1, PS::kActiveOptimized),
-                                                      Entry(kId2, PS::kUnavailable)}));
-  ExpectAccepted(ao_an, Input(P::kFailOverOnly, {Entry(kId1, PS::kActiveOptimized),
-                                                 Entry(kId2, PS::kUnavailable)}));
+  ExpectAccepted(na, Input(P::kRoundRobinWithSubset,
+                           {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kUnavailable)}));
+  ExpectAccepted(ao_an, Input(P::kFailOverOnly,
+                              {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kUnavailable)}));
 }
 
 TEST(SetPolicyChecks, Check13SomePathMustBeAo) {
   const Disk na = NonAlua(2);
-  ExpectRejected(na, Input(P::kRoundRobinWithSubset, {Entry(kId1, PathState::kStandby),
-                                                      Entry(kId2, PathState::kStandby)}),
+  ExpectRejected(na,
+                 Input(P::kRoundRobinWithSubset,
+                       {Entry(kId1, PathState::kStandby), Entry(kId2, PathState::kStandby)}),
                  NtStatus::kInvalidParameter);
   // ALUA with no group AO now (transition window): allowed.
   const Disk sb = MakeDisk(AluaSupport::kImplicitOnly, {AS::kStandby, AS::kStandby});
-  ExpectAccepted(sb, Input(P::kRoundRobinWithSubset, {Entry(kId1, PathState::kStandby),
-                                                      Entry(kId2, PathState::kStandby)}));
+  ExpectAccepted(sb, Input(P::kRoundRobinWithSubset,
+                           {Entry(kId1, PathState::kStandby), Entry(kId2, PathState::kStandby)}));
 }
 
 TEST(SetPolicyChecks, Step14StpgOnExplicitAlua) {
   Disk d = MakeDisk(AluaSupport::kImplicitAndExplicit, {AS::kActiveOptimized, AS::kStandby});
-  const auto plan = ExpectAccepted(d, Input(P::kFailOverOnly, {Entry(kId1, PathState::kStandby),
-                                                               Entry(kId2, PathState::kActiveOptimized, 0, true)}));
+  const auto plan = ExpectAccepted(
+      d, Input(P::kFailOverOnly, {Entry(kId1, PathState::kStandby),
+                                  Entry(kId2, PathState::kActiveOptimized, 0, true)}));
   ASSERT_TRUE(plan.stpg.has_value());
   EXPECT_EQ(plan.stpg->tpg_ids, std::vector<std::uint16_t>{2});
   EXPECT_EQ(plan.stpg->via, kId1);  // the path that was AO before the call
@@ -395,20 +414,22 @@ TEST(SetThenQuery, FooOnNonAluaByteForByte) {
 TEST(SetThenQuery, NonFooKeepsPreferredAndWeightsOnlyForWp) {
   Disk d = NonAlua(2);
   ASSERT_TRUE(CommitSetPolicy(d, ExpectAccepted(d, kFoo2)).ok());
-  ASSERT_TRUE(CommitSetPolicy(d, ExpectAccepted(d, Input(P::kWeightedPaths,
-                                                         {Entry(kId1, PathState::kActiveOptimized, 5),
-                                                          Entry(kId2, PathState::kActiveOptimized, 9)})))
-                  .ok());
+  ASSERT_TRUE(
+      CommitSetPolicy(d, ExpectAccepted(d, Input(P::kWeightedPaths,
+                                                 {Entry(kId1, PathState::kActiveOptimized, 5),
+                                                  Entry(kId2, PathState::kActiveOptimized, 9)})))
+          .ok());
   QueriedPolicy q = QueryLoadBalancePolicy(d, kOpts);
   EXPECT_EQ(q.policy, 5U);
   EXPECT_EQ(q.paths[0].path_weight, 5U);
   EXPECT_EQ(q.paths[1].path_weight, 9U);
   EXPECT_EQ(q.paths[0].preferred_path, 1U);  // a non-FOO set leaves the preferred path
   // LQD with other weights: the old weights stay.
-  ASSERT_TRUE(CommitSetPolicy(d, ExpectAccepted(d, Input(P::kLeastQueueDepth,
-                                                         {Entry(kId1, PathState::kActiveOptimized, 77),
-                                                          Entry(kId2, PathState::kActiveOptimized, 78)})))
-                  .ok());
+  ASSERT_TRUE(
+      CommitSetPolicy(d, ExpectAccepted(d, Input(P::kLeastQueueDepth,
+                                                 {Entry(kId1, PathState::kActiveOptimized, 77),
+                                                  Entry(kId2, PathState::kActiveOptimized, 78)})))
+          .ok());
   q = QueryLoadBalancePolicy(d, kOpts);
   EXPECT_EQ(q.policy, 4U);
   EXPECT_EQ(q.paths[0].path_weight, 5U);
@@ -454,7 +475,8 @@ TEST(SetThenQuery, QuerySentBackRoundTripsWhileAPathIsFailed) {
   const Bytes q = QueryBytes(d);
   // The query is a DSM_Load_Balance_Policy_V2: send it straight back.
   ASSERT_TRUE(CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kAlua, q, 4, kOpts).has_value());
-  EXPECT_FALSE(CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kAlua, q, 4, kStrict).has_value());
+  EXPECT_FALSE(
+      CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kAlua, q, 4, kStrict).has_value());
 }
 
 // A group in transition (or Offline) carries no I/O and its paths query as UA:
@@ -465,15 +487,17 @@ TEST(SetThenQuery, QuerySentBackRoundTripsDuringATransition) {
   using PS = PathState;
   for (AS unusable : {AS::kTransitioning, AS::kOffline}) {
     Disk d = MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, unusable});
-    ExpectAccepted(d, Input(P::kLeastQueueDepth, {Entry(kId1, PS::kActiveOptimized),
-                                                  Entry(kId2, PS::kUnavailable)}));
-    ExpectRejected(d, Input(P::kLeastQueueDepth, {Entry(kId1, PS::kActiveOptimized),
-                                                  Entry(kId2, PS::kStandby)}),
-                   NtStatus::kInvalidParameter);
+    ExpectAccepted(d, Input(P::kLeastQueueDepth,
+                            {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kUnavailable)}));
+    ExpectRejected(
+        d,
+        Input(P::kLeastQueueDepth, {Entry(kId1, PS::kActiveOptimized), Entry(kId2, PS::kStandby)}),
+        NtStatus::kInvalidParameter);
     d.settings.policy = P::kLeastQueueDepth;
     d.settings.explicit_policy = true;
     const Bytes q = QueryBytes(d);
-    EXPECT_TRUE(CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kAlua, q, 4, kOpts).has_value());
+    EXPECT_TRUE(
+        CheckSetLoadBalancePolicyBuffer(d, SetPolicyMethod::kAlua, q, 4, kOpts).has_value());
   }
 }
 
@@ -493,10 +517,11 @@ TEST(SetThenQuery, RrwsPersistsMaskedStandby) {
   // On symmetric storage every requested state persists.
   Disk sym = MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kActiveOptimized});
   ASSERT_TRUE(sym.symmetric_access);
-  ASSERT_TRUE(CommitSetPolicy(sym, ExpectAccepted(sym, Input(P::kRoundRobinWithSubset,
-                                                             {Entry(kId1, PathState::kActiveOptimized),
-                                                              Entry(kId2, PathState::kStandby)})))
-                  .ok());
+  ASSERT_TRUE(
+      CommitSetPolicy(sym, ExpectAccepted(sym, Input(P::kRoundRobinWithSubset,
+                                                     {Entry(kId1, PathState::kActiveOptimized),
+                                                      Entry(kId2, PathState::kStandby)})))
+          .ok());
   EXPECT_EQ(sym.paths[0].requested_state, PathState::kActiveOptimized);
 }
 
@@ -527,9 +552,9 @@ TEST(SetThenQuery, ClearDropsTheExplicitPathStatesAndPreferredPath) {
 // whole: nothing of it is written (spec §4: "a failure rolls every path back").
 TEST(SetThenQuery, StalePlanCommitsNothing) {
   Disk d = NonAlua(2);
-  const SetPolicyPlan plan = ExpectAccepted(d, Input(P::kWeightedPaths,
-                                                     {Entry(kId1, PathState::kActiveOptimized, 5),
-                                                      Entry(kId2, PathState::kActiveOptimized, 9)}));
+  const SetPolicyPlan plan =
+      ExpectAccepted(d, Input(P::kWeightedPaths, {Entry(kId1, PathState::kActiveOptimized, 5),
+                                                  Entry(kId2, PathState::kActiveOptimized, 9)}));
   Disk shrunk = d;
   shrunk.paths.erase(shrunk.paths.begin());
   const Bytes before = QueryBytes(shrunk);
@@ -550,14 +575,16 @@ TEST(SupportedPolicies, EncodingsAndStrict) {
                                         "02000000 01000000 00000000 00000000"
                                         "02000000 02000000 00000000 00000000")));
   // Non-symmetric: no RR; strict: no 7.
-  const Disk an = MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kActiveNonOptimized});
+  const Disk an =
+      MakeDisk(AluaSupport::kImplicitOnly, {AS::kActiveOptimized, AS::kActiveNonOptimized});
   ASSERT_TRUE(EncodeQuerySupportedLBPoliciesV2(an, kStrict, out, &needed).ok());
   EXPECT_EQ(needed, 8U + 16U * 5U);
   EXPECT_EQ(testing::ToHex(std::span<const std::byte>(out).first(8 + 16)),
             testing::ToHex(testing::Hex("05000000 00000000 02000000 01000000 00000000 00000000")));
   EXPECT_EQ(std::to_integer<int>(out[8 + 16 + 4]), 3);  // 1, then 3 (RR left out)
   Bytes tiny(8);
-  EXPECT_TRUE(EncodeQuerySupportedLBPoliciesV2(na, kOpts, tiny, &needed).Is(NtStatus::kBufferTooSmall));
+  EXPECT_TRUE(
+      EncodeQuerySupportedLBPoliciesV2(na, kOpts, tiny, &needed).Is(NtStatus::kBufferTooSmall));
 }
 
 // ---- global classes -------------------------------------------------------------
@@ -587,12 +614,15 @@ TEST(GlobalDefaults, MsdsmDefault) {
                   .Is(NtStatus::kInvalidParameter));
   EXPECT_TRUE(g.SetMsdsmDefaultBuffer(testing::Hex("07000000 00000000 0000000000000000"), kStrict)
                   .Is(NtStatus::kInvalidParameter));
-  ASSERT_TRUE(g.SetMsdsmDefaultBuffer(testing::Hex("07000000 00000000 0000000000000000"), kOpts).ok());
-  ASSERT_TRUE(g.SetMsdsmDefaultBuffer(testing::Hex("04000000 00000000 0201000000000000"), kOpts).ok());
+  ASSERT_TRUE(
+      g.SetMsdsmDefaultBuffer(testing::Hex("07000000 00000000 0000000000000000"), kOpts).ok());
+  ASSERT_TRUE(
+      g.SetMsdsmDefaultBuffer(testing::Hex("04000000 00000000 0201000000000000"), kOpts).ok());
   Bytes out(16);
   std::size_t needed = 0;
   ASSERT_TRUE(g.QueryMsdsmDefaultBuffer(out, &needed).ok());
-  EXPECT_EQ(testing::ToHex(out), testing::ToHex(testing::Hex("04000000 00000000 0201000000000000")));
+  EXPECT_EQ(testing::ToHex(out),
+            testing::ToHex(testing::Hex("04000000 00000000 0201000000000000")));
   ASSERT_TRUE(g.SetMsdsmDefault(0, 0, kOpts).ok());
   EXPECT_TRUE(g.QueryMsdsmDefaultBuffer(out, &needed).Is(NtStatus::kObjectNameNotFound));
 }
@@ -612,7 +642,8 @@ TEST(GlobalDefaults, TargetsBadEntrySkippedOthersApplied) {
   // Short buffers, NumberDevices 0 ([C]), policy >= 8, delete missing.
   Bytes cut(in.begin(), in.end() - 1);
   EXPECT_TRUE(g.SetTargetDefaultsBuffer(cut, kOpts).Is(NtStatus::kBufferTooSmall));
-  EXPECT_TRUE(g.SetTargetDefaultsBuffer(testing::Hex("000000"), kOpts).Is(NtStatus::kBufferTooSmall));
+  EXPECT_TRUE(
+      g.SetTargetDefaultsBuffer(testing::Hex("000000"), kOpts).Is(NtStatus::kBufferTooSmall));
   EXPECT_TRUE(g.SetTargetDefaultsBuffer(testing::Hex("00000000 00000000"), kOpts)
                   .Is(NtStatus::kInvalidParameter));
   EXPECT_TRUE(g.SetTargetDefault(hw, 8, 0, kOpts).Is(NtStatus::kInvalidParameter));
@@ -670,6 +701,16 @@ TEST(GlobalDefaults, MpioTimersCounters) {
   EXPECT_TRUE(g.SetTimersBuffer(testing::Hex("01000000 00000000 14000000 03000000 01000000"))
                   .Is(NtStatus::kInvalidParameter));
   EXPECT_EQ(g.timers().path_verification_period, 30U);  // nothing half-applied
+  // RetryInterval 0 probed and polled without pause while no path was usable.
+  const Status zero_interval =
+      g.SetTimersBuffer(testing::Hex("01000000 1e000000 14000000 03000000 00000000"));
+  EXPECT_TRUE(zero_interval.Is(NtStatus::kInvalidParameter));
+  EXPECT_EQ(zero_interval.message(), "RetryInterval: 0 is below the minimum 1 seconds");
+  // A week at most for a period: 604801 s (0x93A81) is refused, 604800 taken.
+  EXPECT_TRUE(g.SetTimersBuffer(testing::Hex("01000000 1e000000 813a0900 03000000 01000000"))
+                  .Is(NtStatus::kInvalidParameter));
+  EXPECT_TRUE(g.SetTimersBuffer(testing::Hex("00000000 1e000000 803a0900 03000000 01000000")).ok());
+  EXPECT_EQ(g.timers().pdo_remove_period, 604800U);
   ASSERT_TRUE(g.SetTimersBuffer(testing::Hex("01000000 3c000000 14000000 f4010000 02000000")).ok());
   EXPECT_EQ(g.timers().retry_count, 500U);
   EXPECT_EQ(g.timers().path_verification_period, 60U);
