@@ -48,9 +48,6 @@ void Engine::Impl::StartRefresh(DiskRuntime& d, std::size_t attempt) {
 
 namespace {
 
-// RetryInterval 0 must not turn the re-read into a loop of RTPGs.
-constexpr Duration kMinAluaPoll = std::chrono::milliseconds(100);
-
 // "group 1 Standby, group 2 Transitioning" for events.
 std::string GroupsText(const dsm::Disk& disk) {
   std::string text;
@@ -213,7 +210,8 @@ void Engine::Impl::UpdateAluaPoll(DiskRuntime& d) {
     }
     return;
   }
-  const Duration every = std::max(timers.retry_interval(), kMinAluaPoll);
+  // RetryInterval is at least 1 s (dsm/settings.h): no floor of our own.
+  const Duration every = timers.retry_interval();
   if (!d.alua_polling) {
     d.alua_polling = true;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(every).count();

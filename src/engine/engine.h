@@ -59,7 +59,10 @@ struct EngineConfig {
   Duration command_timeout = std::chrono::seconds(30);
   // PDORemovePeriod: how long requests wait while a disk has no usable path.
   Duration no_path_time = std::chrono::seconds(20);
-  // RetryCount / RetryInterval (MPIO_TIMERS_COUNTERS).
+  // RetryCount / RetryInterval (MPIO_TIMERS_COUNTERS). Every duration here
+  // is positive and within the ranges of dsm/settings.h (the runtime builds
+  // this from a checked Config): the engine adds no floors of its own, and a
+  // zero interval would re-probe and re-read ALUA without pause.
   std::uint32_t retry_count = 3;
   Duration retry_interval = std::chrono::seconds(1);
   // PathVerifyEnabled / PathVerificationPeriod: TEST UNIT READY on every

@@ -2,11 +2,13 @@
 #include "runtime/mgmt_backend.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "config/to_array.h"
 #include "dsm/lb_management.h"
 #include "engine/mgmt_access.h"
+#include "runtime/policy_request.h"
 #include "runtime/runtime.h"
 
 namespace openmpio::runtime {
@@ -25,8 +27,9 @@ std::optional<dsm::DsmPathId> StoredPreferred(dsm::DsmPathId id) {
 }
 
 bool HasPort(const config::SimConfig& sim, std::uint16_t rtp) {
-  return std::any_of(sim.ports.begin(), sim.ports.end(),
-                     [rtp](const config::SimPortConfig& p) { return p.relative_target_port == rtp; });
+  return std::any_of(sim.ports.begin(), sim.ports.end(), [rtp](const config::SimPortConfig& p) {
+    return p.relative_target_port == rtp;
+  });
 }
 
 }  // namespace
@@ -62,9 +65,10 @@ Status SimControlImpl::Run(const mgmt::SimRequest& r) {
       if (!array_.LogicalUnit(r.lun)) {
         return InvalidParameter("the embedded array has no LUN " + std::to_string(r.lun));
       }
-      const bool group = std::any_of(
-          sim_.ports.begin(), sim_.ports.end(),
-          [&](const config::SimPortConfig& p) { return p.target_port_group == r.target_port_group; });
+      const bool group =
+          std::any_of(sim_.ports.begin(), sim_.ports.end(), [&](const config::SimPortConfig& p) {
+            return p.target_port_group == r.target_port_group;
+          });
       if (!group) {
         return InvalidParameter("the embedded array has no target port group " +
                                 std::to_string(r.target_port_group));
@@ -157,9 +161,9 @@ Status EngineBackend::Initialize() {
     if (!s.ok()) warning = s;
   }
   for (const config::TargetDefaultConfig& t : config_.target_defaults) {
-    Status s = defaults_.SetTargetDefault(config::HardwareId(t),
-                                          static_cast<std::uint32_t>(t.policy),
-                                          t.preferred_path.value_or(0), options_);
+    Status s =
+        defaults_.SetTargetDefault(config::HardwareId(t), static_cast<std::uint32_t>(t.policy),
+                                   t.preferred_path.value_or(0), options_);
     if (!s.ok()) warning = s;
   }
   const config::TimersConfig& t = config_.timers;
@@ -172,23 +176,69 @@ Status EngineBackend::Initialize() {
   if (Status s = defaults_.SetTimers(timers); !s.ok()) warning = s;
   engine::ApplyDefaults(engine_, defaults_);
 
-  // [[disk]] path settings (weights, requested states); the policies
-  // themselves were applied by Runtime::Start.
-  for (const config::DiskConfig& dc : config_.disks) {
-    if (dc.paths.empty() || dc.designator.empty()) continue;
-    const auto index = IndexOf(dc.designator);
-    if (!index) continue;
-    std::vector<engine::PathSettingValue> values;
-    for (const auto& [id, ps] : dc.paths) {
-      values.push_back(engine::PathSettingValue{id, ps.weight, ps.requested_state});
-    }
-    if (Status s = engine::ApplyPathSettings(engine_, *index, values); !s.ok()) warning = s;
-  }
   // Generations start at 1 for every disk present now.
   for (std::size_t i = 0; i < engine::DiskCount(engine_); ++i) {
     if (auto c = engine::CopyDisk(engine_, i)) GenerationOf(c->designator, c->fingerprint);
   }
   return warning;
+}
+
+void EngineBackend::ApplyDiskConfig(mgmt::StatusCallback done) {
+  ApplyDiskConfigFrom(0, std::move(done));
+}
+
+void EngineBackend::ApplyDiskConfigFrom(std::size_t i, mgmt::StatusCallback done) {
+  for (; i < config_.disks.size(); ++i) {
+    const config::DiskConfig& dc = config_.disks[i];
+    const std::string table = dc.origins.Of("", "[[disk]] " + dc.designator);
+    if (dc.designator.empty()) continue;  // an alias-only entry names no disk yet
+    const auto index = IndexOf(dc.designator);
+    if (!index) {
+      std::fprintf(stderr, "openmpio: %s: no disk %s at start; its settings are not applied\n",
+                   table.c_str(), dc.designator.c_str());
+      continue;
+    }
+    if (dc.policy == dsm::LoadBalancePolicy::kNone) {
+      // Without a policy only weights are kept (a cleared disk keeps its
+      // paths' weights, spec/msdsm.md §4 check 3); a state or a preferred
+      // path is a policy's, and would be silently lost.
+      if (dc.preferred_path) {
+        done(InvalidParameter(dc.origins.Of("preferred_path", table) +
+                              ": a preferred path needs an explicit policy in this [[disk]]"));
+        return;
+      }
+      std::vector<engine::PathSettingValue> weights;
+      for (const auto& [id, ps] : dc.paths) {
+        if (ps.requested_state) {
+          done(InvalidParameter(dc.origins.Of("paths." + config::FormatPathId(id), table) +
+                                ": a path state needs an explicit policy in this [[disk]]"));
+          return;
+        }
+        weights.push_back(engine::PathSettingValue{id, ps.weight, std::nullopt});
+      }
+      if (Status s = engine::ApplyPathSettings(engine_, *index, weights); !s.ok()) {
+        done(InvalidParameter(table + ": " + s.message()));
+        return;
+      }
+      continue;
+    }
+    // As DsmSetLoadBalancePolicyALUA would take it: checks 1-13, then step 14.
+    PolicyRequest request{dc.policy, dc.preferred_path, dc.paths};
+    const std::string where = dc.origins.Of("policy", table);
+    SetPolicyChecked(
+        engine_, *index, request, [this, i, where, done = std::move(done)](Status s) mutable {
+          if (!s.ok()) {
+            done(Status::FromCode(s.code(), where +
+                                                ": refused as DsmSetLoadBalancePolicyALUA "
+                                                "refuses it: " +
+                                                s.message()));
+            return;
+          }
+          ApplyDiskConfigFrom(i + 1, std::move(done));
+        });
+    return;
+  }
+  done(OkStatus());
 }
 
 std::optional<std::size_t> EngineBackend::IndexOf(const std::string& designator) const {
@@ -295,30 +345,29 @@ void EngineBackend::ReadDisk(const std::string& designator, bool refresh_alua,
 
 void EngineBackend::ExecuteSetPolicy(const std::string& designator, std::uint64_t generation,
                                      dsm::SetPolicyPlan plan, mgmt::StatusCallback done) {
-  control_.Post([this, designator, generation, plan = std::move(plan),
-                 done = std::move(done)]() mutable {
-    const auto index = IndexOf(designator);
-    if (!index) {
-      done(Status(NtStatus::kNoSuchDevice, "no disk " + designator));
-      return;
-    }
-    auto copy = engine::CopyDisk(engine_, *index);
-    if (!copy) {
-      done(copy.error());
-      return;
-    }
-    if (GenerationOf(designator, copy->fingerprint) != generation) {
-      // The checks ran on a state that is gone (a path failed, a group
-      // changed, another set won): the caller reads again and re-checks.
-      done(InvalidParameter("disk " + designator +
-                            " changed since it was read (generation " +
-                            std::to_string(generation) + "); read it again"));
-      return;
-    }
-    // Step 14 included; done on the control executor, maybe after the
-    // STPG and RTPG. A failure commits nothing.
-    engine::ExecutePlan(engine_, *index, std::move(plan), defaults_, std::move(done));
-  });
+  control_.Post(
+      [this, designator, generation, plan = std::move(plan), done = std::move(done)]() mutable {
+        const auto index = IndexOf(designator);
+        if (!index) {
+          done(Status(NtStatus::kNoSuchDevice, "no disk " + designator));
+          return;
+        }
+        auto copy = engine::CopyDisk(engine_, *index);
+        if (!copy) {
+          done(copy.error());
+          return;
+        }
+        if (GenerationOf(designator, copy->fingerprint) != generation) {
+          // The checks ran on a state that is gone (a path failed, a group
+          // changed, another set won): the caller reads again and re-checks.
+          done(InvalidParameter("disk " + designator + " changed since it was read (generation " +
+                                std::to_string(generation) + "); read it again"));
+          return;
+        }
+        // Step 14 included; done on the control executor, maybe after the
+        // STPG and RTPG. A failure commits nothing.
+        engine::ExecutePlan(engine_, *index, std::move(plan), defaults_, std::move(done));
+      });
 }
 
 void EngineBackend::ReadDefaults(std::function<void(dsm::PolicyDefaults)> done) {
@@ -390,8 +439,8 @@ config::Config EngineBackend::RunningConfig() {
     config::DiskConfig fresh;
     config::DiskConfig& dc = it != c.disks.end() ? *it : fresh;
     dc.designator = copy->designator;
-    dc.policy = disk.settings.explicit_policy ? disk.settings.policy
-                                              : dsm::LoadBalancePolicy::kNone;
+    dc.policy =
+        disk.settings.explicit_policy ? disk.settings.policy : dsm::LoadBalancePolicy::kNone;
     // A preferred path without an explicit policy is a default's: not saved.
     dc.preferred_path = disk.settings.explicit_policy
                             ? StoredPreferred(disk.settings.preferred_path)
@@ -403,8 +452,8 @@ config::Config EngineBackend::RunningConfig() {
       ps.requested_state = p.requested_state;
       if (ps.weight || ps.requested_state) dc.paths[p.id()] = ps;
     }
-    if (&dc == &fresh && (dc.policy != dsm::LoadBalancePolicy::kNone || dc.preferred_path ||
-                          !dc.paths.empty())) {
+    if (&dc == &fresh &&
+        (dc.policy != dsm::LoadBalancePolicy::kNone || dc.preferred_path || !dc.paths.empty())) {
       c.disks.push_back(std::move(fresh));
     }
   }

@@ -67,6 +67,14 @@ class EngineBackend : public mgmt::Backend {
   // [[target_defaults]], [timers]) into PolicyDefaults, applied to every disk
   // without an explicit policy. Warnings (a bad entry) are returned.
   [[nodiscard]] Status Initialize();
+  // Control executor, after Initialize: the [[disk]] settings of the
+  // configuration on the disks found, each through the checks of
+  // DsmSetLoadBalancePolicyALUA and its STPG (policy_request.h), in file
+  // order. The first refusal ends it: `done` gets it, prefixed with the
+  // "FILE:LINE:COL: disk[I].KEY" of the setting, and the disks after it are
+  // left as the defaults made them. A designator not found is reported on
+  // stderr and skipped (its disk may come later).
+  void ApplyDiskConfig(mgmt::StatusCallback done);
 
   [[nodiscard]] dsm::DsmOptions options() const override { return options_; }
   void ListDisks(std::function<void(std::vector<mgmt::DiskName>)> done) override;
@@ -98,6 +106,7 @@ class EngineBackend : public mgmt::Backend {
   // whenever its fingerprint changed since the last look).
   std::uint64_t GenerationOf(const std::string& designator, std::uint64_t fingerprint);
   [[nodiscard]] Expected<mgmt::DiskSnapshot> Snapshot(std::size_t index);
+  void ApplyDiskConfigFrom(std::size_t i, mgmt::StatusCallback done);
 
   Executor& control_;
   engine::Engine& engine_;

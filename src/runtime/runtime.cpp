@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
+#include <memory>
 #include <thread>
 #include <utility>
 
 #include "config/to_array.h"
+#include "runtime/policy_request.h"
 #include "transport/sim/sim_nexus.h"
 
 namespace openmpio::runtime {
@@ -43,7 +46,9 @@ std::string DiskName(const config::Config& config, const std::string& designator
 Runtime::Runtime(config::Config config, RuntimeOptions options)
     : config_(std::move(config)), options_(options) {}
 
-Runtime::~Runtime() { Stop(); }
+Runtime::~Runtime() {
+  Stop();
+}
 
 std::size_t DefaultReactors() noexcept {
   const unsigned cpus = std::thread::hardware_concurrency();
@@ -53,9 +58,10 @@ std::size_t DefaultReactors() noexcept {
 Expected<std::unique_ptr<Runtime>> Runtime::Start(const config::Config& config,
                                                   RuntimeOptions options) {
   if (!config.targets.empty()) {
-    return MakeUnexpected(Status(NtStatus::kNotSupported,
-                                 "[[target]] " + config.targets.front().name +
-                                     ": the iSCSI transport arrives with a later issue; use [sim]"));
+    return MakeUnexpected(
+        Status(NtStatus::kNotSupported,
+               "[[target]] " + config.targets.front().name +
+                   ": the iSCSI transport arrives with a later issue; use [sim]"));
   }
   if (!config.sim) {
     return MakeUnexpected(
@@ -73,27 +79,13 @@ Expected<std::unique_ptr<Runtime>> Runtime::Start(const config::Config& config,
   for (const engine::DiskInfo& d : disks) ready += d.ready ? 1 : 0;
   if (ready == 0) {
     rt->Stop();
-    return MakeUnexpected(Status(NtStatus::kDeviceNotReady,
-                                 "discovery found no ready multipath disk (" +
-                                     std::to_string(disks.size()) + " disk(s) seen)"));
-  }
-  // Persisted per-disk policies ([[disk]] policy / preferred_path).
-  for (const config::DiskConfig& dc : rt->config_.disks) {
-    if (dc.policy == dsm::LoadBalancePolicy::kNone) continue;
-    for (const engine::DiskInfo& d : disks) {
-      if (d.name != dc.designator) continue;
-      Status s = rt->SetLoadBalancePolicy(d.index, dc.policy,
-                                          dc.preferred_path.value_or(dsm::kNoPreferredPath));
-      if (!s.ok()) {
-        std::fprintf(stderr, "openmpio: [[disk]] %s: policy not applied: %s\n",
-                     dc.designator.c_str(), s.ToString().c_str());
-      }
-    }
+    return MakeUnexpected(
+        Status(NtStatus::kDeviceNotReady, "discovery found no ready multipath disk (" +
+                                              std::to_string(disks.size()) + " disk(s) seen)"));
   }
   if (Status s = rt->StartManagement(); !s.ok()) {
-    // The engine serves I/O either way; a socket in use (another engine) or
-    // an unwritable folder is reported, not fatal.
-    std::fprintf(stderr, "openmpio: management socket not served: %s\n", s.ToString().c_str());
+    rt->Stop();
+    return MakeUnexpected(std::move(s));
   }
   return rt;
 }
@@ -106,9 +98,25 @@ Status Runtime::StartManagement() {
   if (!init.ok()) {
     std::fprintf(stderr, "openmpio: configuration defaults: %s\n", init.ToString().c_str());
   }
+  // [[disk]] settings: as the management method would take them; a refused
+  // one is a start-up error naming its line (issue 13 item 2).
+  auto applied = std::make_shared<std::promise<Status>>();
+  std::future<Status> disks = applied->get_future();
+  control_->Post([backend, applied]() {
+    backend->ApplyDiskConfig([applied](Status s) { applied->set_value(std::move(s)); });
+  });
+  if (Status s = disks.get(); !s.ok()) return s;
   if (!options_.management || !config_.management.enabled) return OkStatus();
+  // A configured socket that cannot be served is a start-up error: an engine
+  // that runs on without its management (another engine's socket, a missing
+  // folder) cannot be operated (issue 13 item 4). [management] enabled =
+  // false turns it off on purpose.
   auto server = std::make_unique<mgmt::Server>(*backend_);
-  if (Status s = server->Start(config::SocketPath(config_.management)); !s.ok()) return s;
+  const std::string path = config::SocketPath(config_.management);
+  if (Status s = server->Start(path); !s.ok()) {
+    return Status::FromCode(s.code(), "management socket " + path + ": " + s.message() +
+                                          " ([management] enabled = false runs without one)");
+  }
   server_ = std::move(server);
   return OkStatus();
 }
@@ -126,7 +134,8 @@ Status Runtime::Build() {
   // .after_fork.
   control_ = std::make_unique<Reactor>();
   ReactorOptions ro;
-  ro.spin_ns = static_cast<std::uint64_t>(std::max<Duration::rep>(0, options_.reactor_spin.count()));
+  ro.spin_ns =
+      static_cast<std::uint64_t>(std::max<Duration::rep>(0, options_.reactor_spin.count()));
   for (std::size_t i = 0; i < options_.reactors; ++i) {
     reactors_.push_back(std::make_unique<Reactor>(ro));
   }
@@ -204,9 +213,17 @@ engine::DiskHandle Runtime::Disk(std::size_t index) {
 Status Runtime::SetLoadBalancePolicy(std::size_t disk, dsm::LoadBalancePolicy policy,
                                      dsm::DsmPathId preferred_path) {
   if (stopped_) return Status(NtStatus::kDeviceNotReady, "the engine is stopped");
-  return RunOnControl([disk, policy, preferred_path](engine::Engine& e) {
-    return e.SetLoadBalancePolicy(disk, policy, preferred_path);
+  // Through checks 1-13 and the STPG, as DsmSetLoadBalancePolicyALUA.
+  PolicyRequest request;
+  request.policy = policy;
+  if (preferred_path != dsm::kNoPreferredPath) request.preferred_path = preferred_path;
+  auto result = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = result->get_future();
+  control_->Post([this, disk, request, result]() {
+    SetPolicyChecked(*engine_, disk, request,
+                     [result](Status s) { result->set_value(std::move(s)); });
   });
+  return done.get();
 }
 
 bool Runtime::OnEngineThread() const {
