@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "config/to_array.h"
@@ -460,12 +462,51 @@ config::Config EngineBackend::RunningConfig() {
   return c;
 }
 
+namespace {
+
+// The folder a path names, resolved (symlinks, "..") ; empty when it does
+// not exist.
+std::string RealFolder(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  std::error_code ec;
+  const auto real = std::filesystem::canonical(dir, ec);
+  return ec ? std::string() : real.string();
+}
+
+}  // namespace
+
+Status SaveTargetAllowed(const std::string& config_path, const std::string& requested) {
+  if (config_path.empty()) {
+    return InvalidParameter(
+        "the engine runs without a configuration file (demo or library): nothing to save to; "
+        "start it with config=FILE");
+  }
+  if (requested == config_path) return OkStatus();
+  if (requested.empty() || requested.front() != '/') {
+    return InvalidParameter(
+        "SaveConfig writes only into the folder of the configuration file "
+        "the engine was started with, named by an absolute path; not " +
+        requested);
+  }
+  // Only the started-with file's folder: a management client must not make
+  // the engine (often root) write an arbitrary file.
+  const std::string allowed = RealFolder(config_path);
+  const std::string folder = RealFolder(requested);
+  if (folder.empty() || folder != allowed || requested.back() == '/') {
+    return InvalidParameter(
+        "SaveConfig writes only into " + (allowed.empty() ? config_path : allowed) +
+        ", the folder of the configuration file the engine was started with; not " + requested);
+  }
+  return OkStatus();
+}
+
 void EngineBackend::SaveConfig(std::optional<std::string> path, mgmt::StatusCallback done) {
   control_.Post([this, path = std::move(path), done = std::move(done)]() {
     const std::string target = path.value_or(config_path_);
-    if (target.empty()) {
-      done(InvalidParameter(
-          "the engine runs without a configuration file (demo or library): give a Path"));
+    if (Status s = SaveTargetAllowed(config_path_, target); !s.ok()) {
+      done(std::move(s));
       return;
     }
     // A small file written on the control thread (fsync included): a

@@ -53,6 +53,13 @@ class SimControlImpl : public mgmt::SimControl {
   config::SimConfig sim_;  // the shape it started with: ports and groups (LUs: ask array_)
 };
 
+// Where SaveConfig may write: the configuration file the engine was started
+// with (`config_path`), or another file in the same folder (resolved, so
+// "../" and symlinked folders do not lead out of it). Without a file: none.
+// STATUS_INVALID_PARAMETER says why not.
+[[nodiscard]] Status SaveTargetAllowed(const std::string& config_path,
+                                       const std::string& requested);
+
 class EngineBackend : public mgmt::Backend {
  public:
   // `engine` is used on `control` only. `config` is the running configuration

@@ -426,9 +426,19 @@ TEST_F(MgmtE2E, ConfigSaveWritesTheRunningSettings) {
     EXPECT_EQ(lu1->paths.at(*id3).weight, 5U);
   }
 
-  // A path the server cannot write: its Status, the file untouched.
+  // Outside the folder of the file nbdkit was started with: refused, nothing
+  // written (issue 13 item 4: never an arbitrary file).
   RunResult bad = Ctl("config save --path /nonexistent-dir/x.toml");
   EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  nbdtest::TempDir elsewhere;
+  for (const std::string& path :
+       {elsewhere / "x.toml", dir_ / "../escaped.toml", std::string("relative.toml")}) {
+    RunResult out = Ctl("config save --path " + path);
+    EXPECT_EQ(out.exit_code, 1) << path << ": " << out.output;
+    EXPECT_NE(out.output.find("SaveConfig writes only into"), std::string::npos) << out.output;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(elsewhere.path()));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "../escaped.toml"));
 }
 
 TEST_F(MgmtE2E, SavedSettingsApplyAtTheNextStart) {
