@@ -9,7 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -35,13 +37,17 @@ struct Server::Mailbox {
   }
 };
 
+using Clock = std::chrono::steady_clock;
+
 struct Server::Client {
+  std::uint64_t id = 0;
   int fd = -1;
-  std::string in;   // bytes received, not yet a whole handled line
-  std::string out;  // reply bytes not yet written
-  bool busy = false;     // a request is with the backend
-  bool closing = false;  // close once `out` is written
-  bool eof = false;      // the peer shut down its side
+  Clock::time_point progress;  // the last progress (ServerOptions::idle_timeout)
+  std::string in;              // bytes received, not yet a whole handled line
+  std::string out;             // reply bytes not yet written
+  bool busy = false;           // a request is with the backend
+  bool closing = false;        // close once `out` is written
+  bool eof = false;            // the peer shut down its side
 };
 
 namespace {
@@ -58,7 +64,9 @@ bool FillAddress(const std::string& path, sockaddr_un* addr) {
   return true;
 }
 
-sockaddr* AsSockaddr(sockaddr_un* a) { return reinterpret_cast<sockaddr*>(a); }
+sockaddr* AsSockaddr(sockaddr_un* a) {
+  return reinterpret_cast<sockaddr*>(a);
+}
 
 // True when a server accepts connections at path.
 bool LiveServerAt(const std::string& path) {
@@ -83,10 +91,21 @@ std::string DefaultSocketPath() {
   return "/tmp/openmpio-" + std::to_string(::geteuid()) + ".sock";
 }
 
+ServerCounters Server::counters() const noexcept {
+  ServerCounters c;
+  c.accepted = accepted_.load(std::memory_order_relaxed);
+  c.refused = refused_.load(std::memory_order_relaxed);
+  c.closed_idle = closed_idle_.load(std::memory_order_relaxed);
+  c.closed_for_room = closed_for_room_.load(std::memory_order_relaxed);
+  return c;
+}
+
 Server::Server(Backend& backend, ServerOptions options)
     : api_(backend), options_(options), mailbox_(std::make_shared<Mailbox>()) {}
 
-Server::~Server() { Stop(); }
+Server::~Server() {
+  Stop();
+}
 
 Status Server::Start(const std::string& path) {
   if (thread_.joinable()) return Status(NtStatus::kInvalidDeviceRequest, "server already started");
@@ -180,7 +199,7 @@ void Server::Run() {
       fds.push_back(pollfd{c->fd, events, 0});
       ids.push_back(id);
     }
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
+    if (::poll(fds.data(), fds.size(), IdleWaitMs(Clock::now())) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -200,12 +219,16 @@ void Server::Run() {
         continue;
       }
       if ((re & POLLOUT) != 0) WriteTo(c);
-      if ((re & (POLLIN | POLLHUP)) != 0 && (fds[i + 2].events & POLLIN) != 0) ReadFrom(c);
-      else if ((re & POLLHUP) != 0 && c.out.empty() && !c.busy) c.eof = true;
+      if ((re & (POLLIN | POLLHUP)) != 0 && (fds[i + 2].events & POLLIN) != 0) {
+        ReadFrom(c);
+      } else if ((re & POLLHUP) != 0 && c.out.empty() && !c.busy) {
+        c.eof = true;
+      }
       // Done with this client: everything answered and the peer gone, or an
       // oversize line answered.
       if ((c.closing || (c.eof && !c.busy)) && c.out.empty()) CloseClient(ids[i]);
     }
+    CloseIdle(Clock::now());
     if ((fds[0].revents & POLLIN) != 0) Accept();
   }
 }
@@ -214,14 +237,72 @@ void Server::Accept() {
   for (;;) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or a transient error: poll tells us again
+    const auto now = Clock::now();
+    // Keep the last slot free: the next operator gets in even when every
+    // other connection was left open and idle.
+    if (clients_.size() + 1 >= options_.max_clients && !clients_.empty()) CloseLongestIdle(now);
     if (clients_.size() >= options_.max_clients) {
+      // Counted, not logged: a flood of connections would flood the log.
+      refused_.fetch_add(1, std::memory_order_relaxed);
       ::close(fd);
       continue;
     }
     auto c = std::make_unique<Client>();
+    c->id = next_id_++;
     c->fd = fd;
-    clients_.emplace(next_id_++, std::move(c));
+    c->progress = now;
+    clients_.emplace(c->id, std::move(c));
+    accepted_.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+int Server::IdleWaitMs(Clock::time_point now) const {
+  if (options_.idle_timeout.count() <= 0) return -1;
+  bool any = false;
+  Clock::time_point first = Clock::time_point::max();
+  for (const auto& [id, c] : clients_) {
+    if (c->busy) continue;
+    any = true;
+    first = std::min(first, c->progress + options_.idle_timeout);
+  }
+  if (!any) return -1;
+  if (first <= now) return 0;
+  // Rounded up: waking early would only loop.
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(first - now).count();
+  return static_cast<int>(std::min<std::int64_t>(ms, 24 * 3600 * 1000));
+}
+
+void Server::CloseIdle(Clock::time_point now) {
+  if (options_.idle_timeout.count() <= 0) return;
+  std::vector<std::uint64_t> idle;
+  for (const auto& [id, c] : clients_) {
+    if (!c->busy && now - c->progress >= options_.idle_timeout) idle.push_back(id);
+  }
+  for (const std::uint64_t id : idle) {
+    closed_idle_.fetch_add(1, std::memory_order_relaxed);  // counted before the peer sees it
+    CloseClient(id);
+  }
+  if (!idle.empty()) {
+    std::fprintf(
+        stderr, "openmpio: management: closed %zu connection(s) idle for %lld ms (%zu open)\n",
+        idle.size(), static_cast<long long>(options_.idle_timeout.count()), clients_.size());
+  }
+}
+
+void Server::CloseLongestIdle(Clock::time_point now) {
+  const Client* oldest = nullptr;
+  for (const auto& [id, c] : clients_) {
+    if (!c->busy && (oldest == nullptr || c->progress < oldest->progress)) oldest = c.get();
+  }
+  if (oldest == nullptr) return;
+  const auto idle_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - oldest->progress).count();
+  closed_for_room_.fetch_add(1, std::memory_order_relaxed);  // counted before the peer sees it
+  CloseClient(oldest->id);
+  std::fprintf(stderr,
+               "openmpio: management: %zu of %zu connection slots taken: closed the longest "
+               "idle (%lld ms) to keep one free\n",
+               clients_.size() + 1, options_.max_clients, static_cast<long long>(idle_ms));
 }
 
 void Server::ReadFrom(Client& c) {
@@ -233,9 +314,12 @@ void Server::ReadFrom(Client& c) {
       if (c.in.size() > options_.max_line + 1) break;  // bounded; NextRequest answers
       continue;
     }
-    if (n == 0) c.eof = true;
-    else if (errno == EINTR) continue;
-    else if (errno != EAGAIN && errno != EWOULDBLOCK) c.eof = true;
+    if (n == 0)
+      c.eof = true;
+    else if (errno == EINTR)
+      continue;
+    else if (errno != EAGAIN && errno != EWOULDBLOCK)
+      c.eof = true;
     break;
   }
   NextRequest(c);
@@ -246,8 +330,8 @@ void Server::NextRequest(Client& c) {
     const auto nl = c.in.find('\n');
     if (nl == std::string::npos) {
       if (c.in.size() > options_.max_line) {
-        c.out = EncodeStatusReply(InvalidParameter(
-                    "request line longer than " + std::to_string(options_.max_line) + " bytes")) +
+        c.out = EncodeStatusReply(InvalidParameter("request line longer than " +
+                                                   std::to_string(options_.max_line) + " bytes")) +
                 "\n";
         c.in.clear();
         c.closing = true;
@@ -269,10 +353,8 @@ void Server::NextRequest(Client& c) {
       return;
     }
     c.busy = true;
-    std::uint64_t id = 0;
-    for (const auto& [cid, cp] : clients_) {
-      if (cp.get() == &c) id = cid;
-    }
+    c.progress = Clock::now();
+    const std::uint64_t id = c.id;
     std::weak_ptr<Mailbox> box = mailbox_;
     api_.Handle(line, [box, id](std::string reply) {
       if (auto m = box.lock()) m->Post(id, std::move(reply));
@@ -285,6 +367,7 @@ void Server::WriteTo(Client& c) {
     const ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       c.out.erase(0, static_cast<std::size_t>(n));
+      c.progress = Clock::now();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -309,6 +392,7 @@ void Server::DrainMailbox() {
     if (it == clients_.end()) continue;  // the client left meanwhile
     Client& c = *it->second;
     c.busy = false;
+    c.progress = Clock::now();
     c.out += reply;
     c.out += '\n';
     WriteTo(c);

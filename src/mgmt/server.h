@@ -11,7 +11,17 @@
 // Per client: one request at a time (the next line is not read until the
 // reply is written out), so a client's memory is bounded by one line plus one
 // reply; a line over the limit gets a STATUS_INVALID_PARAMETER reply and the
-// connection is closed; a client that stops reading only stalls itself.
+// connection is closed; a client that stops reading only stalls itself
+// (until the idle timeout below closes it).
+//
+// Idle connections cannot lock the operator out (issue 13 item 4): a
+// connection that makes no progress for ServerOptions::idle_timeout while no
+// request of it is with the backend is closed, and a new connection never
+// takes the last free slot: accepting it first closes the longest-idle
+// connection. Only when every other connection has a request at the backend
+// is a new one refused. Every close for idleness or room is counted
+// (counters()) and reported on stderr, as the runtime reports; refusals are
+// only counted.
 //
 // The socket file is mode 0600 (chmod before listen, so nobody can connect
 // while it has the umask's mode). Start refuses a path where a live server
@@ -20,6 +30,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -39,7 +50,27 @@ namespace openmpio::mgmt {
 
 struct ServerOptions {
   std::size_t max_line = kMaxRequestBytes;  // bytes of one request line
-  std::size_t max_clients = 64;             // more are accepted and closed at once
+  // Open connections at most. Accepting one that would fill the last slot
+  // first closes the longest-idle connection, so one slot stays free for the
+  // next operator; a connection is refused (accepted and closed at once) only
+  // when all the others have a request at the backend.
+  std::size_t max_clients = 64;
+  // A connection is idle while it has no request at the backend and makes no
+  // progress: since it was accepted, its last whole request was received, its
+  // reply came from the backend or a reply byte was written. Partial lines
+  // and blank lines are not progress; nor is a reply the peer does not read.
+  // Idle this long, it is closed. Zero: never.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+};
+
+// What the server did to its connections since it was constructed. Written
+// by the server thread, read by any thread (each counter on its own; the set
+// is not one snapshot).
+struct ServerCounters {
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;          // every slot taken, none idle: closed at once
+  std::uint64_t closed_idle = 0;      // idle for idle_timeout
+  std::uint64_t closed_for_room = 0;  // the longest-idle, to keep a slot free
 };
 
 class Server {
@@ -56,6 +87,7 @@ class Server {
   void Stop();
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] ServerCounters counters() const noexcept;
 
   struct Mailbox;  // replies from backend threads (server.cpp)
 
@@ -68,6 +100,11 @@ class Server {
   void NextRequest(Client& c);
   void DrainMailbox();
   void CloseClient(std::uint64_t id);
+  // Milliseconds until the first idle connection is due, or -1 (none).
+  [[nodiscard]] int IdleWaitMs(std::chrono::steady_clock::time_point now) const;
+  void CloseIdle(std::chrono::steady_clock::time_point now);
+  // Closes the longest-idle connection, if one has no request at the backend.
+  void CloseLongestIdle(std::chrono::steady_clock::time_point now);
 
   JsonApi api_;
   ServerOptions options_;
@@ -78,6 +115,10 @@ class Server {
   std::shared_ptr<Mailbox> mailbox_;
   std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // server thread only
   std::uint64_t next_id_ = 1;
+  std::atomic<std::uint64_t> accepted_{0};  // the counters: server thread writes
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> closed_idle_{0};
+  std::atomic<std::uint64_t> closed_for_room_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -3,15 +3,19 @@
 // Every command sends JSON requests of src/mgmt/json_api.h, one per line.
 //
 // Exit codes: 0 success; 1 the engine answered with a Status other than
-// STATUS_SUCCESS (printed by name and hex); 2 usage error, or no answer
-// (cannot connect, connection closed, reply not JSON).
+// STATUS_SUCCESS (printed by name and hex); 2 usage error, or no usable answer
+// (cannot connect; no reply within --timeout; the connection closed before or
+// in the middle of a reply; a reply over kMaxReplyBytes, not JSON, or not a
+// status object), each said in one line on stderr.
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -38,6 +42,16 @@ constexpr int kExitOk = 0;
 constexpr int kExitStatus = 1;
 constexpr int kExitUsage = 2;
 
+// The longest reply line read. Replies are far smaller (Show of every disk
+// is tens of KiB); the bound keeps a runaway or hostile peer from growing
+// mpioctl without end. 16 times the server's own request limit.
+constexpr std::size_t kMaxReplyBytes = std::size_t{16} << 20;
+// Above the engine's default command timeout (30 s): a set that sends an
+// STPG through a hung port is answered only after that command times out.
+constexpr double kDefaultTimeoutSeconds = 60;
+constexpr double kMinTimeoutSeconds = 0.1;
+constexpr double kMaxTimeoutSeconds = 3600;
+
 struct Failure {
   std::string what;
 };
@@ -46,41 +60,37 @@ struct Failure {
 
 class Client {
  public:
-  explicit Client(std::string path) : path_(std::move(path)) {}
-  ~Client() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  using Clock = std::chrono::steady_clock;
+
+  // `timeout` bounds each call: connecting, sending the request and reading
+  // the whole reply line.
+  Client(std::string path, std::chrono::milliseconds timeout)
+      : path_(std::move(path)), timeout_(timeout) {}
+  ~Client() { Close(); }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
   // One request, one reply. Throws Failure when there is no usable answer.
   json Call(const json& request) {
+    // The server closes a connection idle for its idle timeout (between
+    // `stats --watch` refreshes, say): connect again rather than fail.
+    if (fd_ >= 0 && PeerClosed()) Close();
+    const auto deadline = Clock::now() + timeout_;
     if (fd_ < 0) Open();
-    std::string line = request.dump() + "\n";
-    std::string_view rest = line;
-    while (!rest.empty()) {
-      const ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
-      if (n <= 0) throw Failure{"send to " + path_ + ": " + std::strerror(errno)};
-      rest.remove_prefix(static_cast<std::size_t>(n));
+    Send(request.dump() + "\n", deadline);
+    const std::string reply = ReadLine(deadline);
+    json j = json::parse(reply, nullptr, false);
+    if (j.is_discarded()) {
+      throw Failure{"the reply from " + path_ + " is not valid JSON (" +
+                    std::to_string(reply.size()) + " bytes)"};
     }
-    for (;;) {
-      const auto nl = pending_.find('\n');
-      if (nl != std::string::npos) {
-        const std::string reply = pending_.substr(0, nl);
-        pending_.erase(0, nl + 1);
-        json j = json::parse(reply, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("Status")) {
-          throw Failure{"the engine's reply is not a JSON status object"};
-        }
-        return j;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 60000) <= 0) throw Failure{"no answer from " + path_ + " in 60 s"};
-      char buf[65536];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) throw Failure{"connection to " + path_ + " closed"};
-      pending_.append(buf, static_cast<std::size_t>(n));
+    const auto status = j.is_object() ? j.find("Status") : j.end();
+    if (status == j.end() || !status->is_number_unsigned() ||
+        status->get<std::uint64_t>() > 0xFFFFFFFFU) {
+      throw Failure{"the reply from " + path_ +
+                    " is JSON but not a status object (no 32-bit \"Status\")"};
     }
+    return j;
   }
 
  private:
@@ -93,24 +103,127 @@ class Client {
     }
     std::memcpy(addr.sun_path, path_.data(), path_.size());
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      throw Failure{"cannot connect to " + path_ + ": " + std::strerror(errno)};
+    if (fd_ < 0) throw Failure{std::string("socket: ") + std::strerror(errno)};
+    // A unix connect waits while the listener's backlog is full, as long as
+    // the send timeout.
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(timeout_.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((timeout_.count() % 1000) * 1000);
+    [[maybe_unused]] const int rc = ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      const int err = errno;
+      Close();
+      if (err == EAGAIN || err == EINPROGRESS) {
+        throw Failure{"cannot connect to " + path_ + ": not accepted within " + Seconds()};
+      }
+      throw Failure{"cannot connect to " + path_ + ": " + std::strerror(err)};
     }
   }
+
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    pending_.clear();
+  }
+
+  // True when the peer closed the connection (or it failed) while we were
+  // not waiting for a reply: the server never writes unasked.
+  bool PeerClosed() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char byte = 0;
+    const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  }
+
+  std::string Seconds() const {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g s", static_cast<double>(timeout_.count()) / 1000);
+    return text;
+  }
+
+  // Waits until fd_ is ready for `events`; throws Failure `what` + " within
+  // <timeout>" + `hint` at the deadline.
+  void WaitFor(short events, Clock::time_point deadline, const std::string& what,
+               const char* hint) {
+    for (;;) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) throw Failure{what + " within " + Seconds() + hint};
+      pollfd p{fd_, events, 0};
+      const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+      if (n > 0) return;
+      if (n < 0 && errno != EINTR) {
+        throw Failure{"poll on " + path_ + ": " + std::strerror(errno)};
+      }
+    }
+  }
+
+  void Send(const std::string& line, Clock::time_point deadline) {
+    std::string_view rest = line;
+    while (!rest.empty()) {
+      const ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        rest.remove_prefix(static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        WaitFor(POLLOUT, deadline, path_ + " took no request", "");
+        continue;
+      }
+      throw Failure{"send to " + path_ + ": " + std::strerror(errno)};
+    }
+  }
+
+  // The next reply line, without its '\n'.
+  std::string ReadLine(Clock::time_point deadline) {
+    std::size_t scanned = 0;  // pending_[0, scanned) holds no '\n'
+    for (;;) {
+      const auto nl = pending_.find('\n', scanned);
+      if (nl != std::string::npos && nl <= kMaxReplyBytes) {
+        std::string reply = pending_.substr(0, nl);
+        pending_.erase(0, nl + 1);
+        return reply;
+      }
+      if (pending_.size() > kMaxReplyBytes) {
+        throw Failure{"the reply from " + path_ + " is longer than " +
+                      std::to_string(kMaxReplyBytes) + " bytes"};
+      }
+      scanned = pending_.size();
+      WaitFor(POLLIN, deadline, "no reply from " + path_,
+              " (--timeout; a change may still take effect)");
+      char buf[65536];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) {
+        pending_.append(buf, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (n < 0) throw Failure{"receive from " + path_ + ": " + std::strerror(errno)};
+      if (pending_.empty()) throw Failure{path_ + " closed the connection without a reply"};
+      throw Failure{path_ + " closed the connection in the middle of a reply (" +
+                    std::to_string(pending_.size()) + " bytes, no end of line)"};
+    }
+  }
+
   std::string path_;
+  std::chrono::milliseconds timeout_;
   int fd_ = -1;
   std::string pending_;
 };
 
 // ---- output -------------------------------------------------------------------------
 
-std::uint32_t StatusCode(const json& r) { return r.at("Status").get<std::uint32_t>(); }
+std::uint32_t StatusCode(const json& r) {
+  return r.at("Status").get<std::uint32_t>();
+}
 
 std::string StatusLine(const json& r) {
   char hex[16];
   std::snprintf(hex, sizeof hex, "0x%08X", StatusCode(r));
   std::string s = r.value("StatusName", std::string("NTSTATUS")) + " (" + hex + ")";
-  if (r.contains("Message") && r["Message"].is_string()) s += ": " + r["Message"].get<std::string>();
+  if (r.contains("Message") && r["Message"].is_string())
+    s += ": " + r["Message"].get<std::string>();
   return s;
 }
 
@@ -151,8 +264,7 @@ void PrintDiskTree(const json& d) {
   auto print_path = [](const json& p, const char* indent) {
     std::cout << indent << "|- " << Str(p, "DsmPathId") << " " << Str(p, "Portal") << " port "
               << Str(p, "TargetPort_Identifier") << "  " << Str(p, "State") << " "
-              << (p.value("Usable", false) ? "active" : "idle") << " "
-              << Str(p, "Verification");
+              << (p.value("Usable", false) ? "active" : "idle") << " " << Str(p, "Verification");
     if (p.value("PreferredPath", 0) != 0) std::cout << " preferred";
     if (p.value("Promoted", false)) std::cout << " promoted";
     std::cout << " weight=" << Str(p, "PathWeight") << " inflight=" << Str(p, "OutstandingRequests")
@@ -188,9 +300,11 @@ void PrintPolicy(const json& r) {
             << " (" << policy << "), " << Str(lbp, "DSMPathCount") << " paths\n";
   for (const json& p : lbp["DSM_Paths"]) {
     static const char* kStates[] = {"UA", "SB", "AU", "AO"};
-    const int idx = (p.value("PrimaryPath", 0U) != 0 ? 2 : 0) + (p.value("OptimizedPath", 0U) != 0 ? 1 : 0);
+    const int idx =
+        (p.value("PrimaryPath", 0U) != 0 ? 2 : 0) + (p.value("OptimizedPath", 0U) != 0 ? 1 : 0);
     std::cout << "  " << Str(p, "DsmPathId") << " " << kStates[idx]
-              << " weight=" << Str(p, "PathWeight") << " tpg=" << Str(p, "TargetPortGroup_Identifier")
+              << " weight=" << Str(p, "PathWeight")
+              << " tpg=" << Str(p, "TargetPortGroup_Identifier")
               << " tpg_state=" << Str(p, "TargetPortGroup_State")
               << (p.value("PreferredPath", 0U) != 0 ? " preferred" : "")
               << (p.value("FailedPath", 0U) != 0 ? " FAILED" : "") << "\n";
@@ -234,7 +348,11 @@ int main(int argc, char** argv) {
   app.fallthrough();
   std::string socket_path = openmpio::mgmt::DefaultSocketPath();
   bool as_json = false;
+  double timeout_seconds = kDefaultTimeoutSeconds;
   app.add_option("--socket", socket_path, "management socket path")->capture_default_str();
+  app.add_option("--timeout", timeout_seconds, "seconds to wait for each reply of the engine")
+      ->check(CLI::Range(kMinTimeoutSeconds, kMaxTimeoutSeconds))
+      ->capture_default_str();
   app.add_flag("--json", as_json, "print the engine's JSON reply");
 
   std::function<int(Client&)> action;
@@ -267,15 +385,18 @@ int main(int argc, char** argv) {
     action = [&](Client& c) {
       const json r = c.Call({{"method", "DSM_QueryLBPolicy_V2"}, {"InstanceName", disk}});
       if (StatusCode(r) != 0) return ReadFailed(r, as_json);
-      if (as_json) std::cout << r.dump(2) << "\n";
-      else PrintPolicy(r);
+      if (as_json)
+        std::cout << r.dump(2) << "\n";
+      else
+        PrintPolicy(r);
       return kExitOk;
     };
   });
   std::string policy_name;
   std::vector<std::string> weights;
   std::string preferred;
-  auto* pset = policy->add_subcommand("set", "DsmSetLoadBalancePolicyALUA with the current path states");
+  auto* pset =
+      policy->add_subcommand("set", "DsmSetLoadBalancePolicyALUA with the current path states");
   pset->add_option("disk", disk)->required();
   pset->add_option("policy", policy_name, "foo rr rrws lqd wp lb st, 0..7 (0 clears)")->required();
   pset->add_option("--weight", weights, "PATH=W (Weighted Paths)");
@@ -392,14 +513,16 @@ int main(int argc, char** argv) {
       const std::string pref = preferred.empty() ? std::string("0") : preferred;
       json r;
       if (vendor.empty() && product.empty()) {
-        r = c.Call({{"method", "MSDSM_DEFAULT_LOAD_BALANCE_POLICY"},
-                    {"Set", {{"LoadBalancePolicy", p}, {"PreferredPath", FormatId(PathArg(pref))}}}});
+        r = c.Call(
+            {{"method", "MSDSM_DEFAULT_LOAD_BALANCE_POLICY"},
+             {"Set", {{"LoadBalancePolicy", p}, {"PreferredPath", FormatId(PathArg(pref))}}}});
       } else {
         const json entry = {{"HardwareId", Pad(vendor, 8) + Pad(product, 16)},
                             {"LoadBalancePolicy", p},
                             {"PreferredPath", FormatId(PathArg(pref))}};
-        r = c.Call({{"method", "MSDSM_TARGETS_DEFAULT_LOAD_BALANCE_POLICY"},
-                    {"Set", {{"NumberDevices", 1}, {"TargetDefaultPolicyInfo", json::array({entry})}}}});
+        r = c.Call(
+            {{"method", "MSDSM_TARGETS_DEFAULT_LOAD_BALANCE_POLICY"},
+             {"Set", {{"NumberDevices", 1}, {"TargetDefaultPolicyInfo", json::array({entry})}}}});
       }
       return PrintSetResult(r, as_json);
     };
@@ -415,7 +538,8 @@ int main(int argc, char** argv) {
   static const char* kTimerOptions[] = {"--path-verify-enabled", "--path-verification-period",
                                         "--pdo-remove-period", "--retry-count", "--retry-interval"};
   std::optional<std::uint32_t> timer_values[5];
-  for (std::size_t i = 0; i < 5; ++i) tset->add_option(kTimerOptions[i], timer_values[i], kTimerNames[i]);
+  for (std::size_t i = 0; i < 5; ++i)
+    tset->add_option(kTimerOptions[i], timer_values[i], kTimerNames[i]);
   tget->callback([&] {
     action = [&](Client& c) {
       const json r = c.Call({{"method", "MPIO_TIMERS_COUNTERS"}});
@@ -506,14 +630,15 @@ int main(int argc, char** argv) {
           std::cout << n << "\n";
           for (const json& p : r["PerfInfo"]) {
             std::cout << "  " << Str(p, "PathId") << " reads=" << Str(p, "NumberReads")
-                      << " writes=" << Str(p, "NumberWrites") << " bytes_read=" << Str(p, "BytesRead")
+                      << " writes=" << Str(p, "NumberWrites")
+                      << " bytes_read=" << Str(p, "BytesRead")
                       << " bytes_written=" << Str(p, "BytesWritten");
             if (const json* x = extras(p["PathId"]); x != nullptr && x->contains("Retries")) {
               std::cout << " retries=" << Str(*x, "Retries") << "\n    latency";
               for (const json& b : x->value("LatencyUs", json::array())) {
                 std::cout << " " << Str(b, "FromUs") << "-"
-                          << (b["ToUs"].is_null() ? std::string("") : Str(b, "ToUs")) << "us:"
-                          << Str(b, "Count");
+                          << (b["ToUs"].is_null() ? std::string("") : Str(b, "ToUs"))
+                          << "us:" << Str(b, "Count");
               }
             }
             std::cout << "\n";
@@ -668,11 +793,24 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   if (!action) return kExitUsage;
+  // CLI::Range lets NaN through.
+  if (!std::isfinite(timeout_seconds) || timeout_seconds < kMinTimeoutSeconds ||
+      timeout_seconds > kMaxTimeoutSeconds) {
+    std::cerr << "mpioctl: --timeout: not a number of seconds in [" << kMinTimeoutSeconds << ", "
+              << kMaxTimeoutSeconds << "]\n";
+    return kExitUsage;
+  }
   try {
-    Client client(socket_path);
+    Client client(socket_path, std::chrono::milliseconds(std::llround(timeout_seconds * 1000)));
     return action(client);
   } catch (const Failure& f) {
     std::cerr << "mpioctl: " << f.what << "\n";
+    return kExitUsage;
+  } catch (const json::exception&) {
+    // A status object without a field this command reads, or with another
+    // type: say so, not the library's text.
+    std::cerr << "mpioctl: the engine's reply lacks a field this command reads, or has it in "
+                 "another type\n";
     return kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "mpioctl: " << e.what() << "\n";

@@ -1,12 +1,16 @@
 // mpioctl (tools/mpioctl) run as a subprocess against a real management
 // server with the fake engine: every command, its exit code, --json parsable.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -39,6 +43,19 @@ struct RunResult {
   std::string out;
 };
 
+// Runs `cmd` through the shell and captures its standard output.
+RunResult RunCommand(const std::string& cmd) {
+  RunResult r;
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
 class MpioctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -53,16 +70,7 @@ class MpioctlTest : public ::testing::Test {
 
   // Runs mpioctl with `args`; stdout captured, stderr dropped.
   RunResult Mpioctl(const std::string& args) {
-    const std::string cmd = exe + " --socket " + path + " " + args + " 2>/dev/null";
-    RunResult r;
-    std::FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = ::pclose(p);
-    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
+    return RunCommand(exe + " --socket " + path + " " + args + " 2>/dev/null");
   }
   json MpioctlJson(const std::string& args, int want_exit = 0) {
     const RunResult r = Mpioctl(args);
@@ -126,8 +134,8 @@ TEST_F(MpioctlTest, PolicySetPrintsTheStatusAndExitsByIt) {
 }
 
 TEST_F(MpioctlTest, PolicySetFooWithPreferredPath) {
-  const RunResult r = Mpioctl("policy set-alua logs --policy foo --path " + Id(1, 1) + "=SB --preferred " +
-                        Id(1, 1));
+  const RunResult r = Mpioctl("policy set-alua logs --policy foo --path " + Id(1, 1) +
+                              "=SB --preferred " + Id(1, 1));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(backend.disks[1].disk.settings.policy, dsm::LoadBalancePolicy::kFailOverOnly);
   EXPECT_EQ(backend.disks[1].disk.settings.preferred_path, backend.disks[1].disk.paths[1].id());
@@ -135,7 +143,8 @@ TEST_F(MpioctlTest, PolicySetFooWithPreferredPath) {
 
 TEST_F(MpioctlTest, SetAluaActivatesAStandbyGroup) {
   // Explicit ALUA: AO on the Standby group's paths plans an STPG (spec §4 step 14).
-  const RunResult r = Mpioctl("policy set-alua data --path " + Id(0, 2) + "=AO --path " + Id(0, 3) + "=AO");
+  const RunResult r =
+      Mpioctl("policy set-alua data --path " + Id(0, 2) + "=AO --path " + Id(0, 3) + "=AO");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(backend.disks[0].disk.groups[1].state.raw, 0);  // now A/O
   EXPECT_EQ(Mpioctl("policy set-alua data --path " + Id(0, 2) + "=XX").exit_code, 2);
@@ -289,11 +298,134 @@ TEST_F(MpioctlTest, StatsWatchUsageErrors) {
   EXPECT_EQ(backend.clear_calls, 0);
 }
 
+// The server closes a connection idle for its idle timeout, here between two
+// refreshes: mpioctl connects again instead of failing.
+TEST_F(MpioctlTest, StatsWatchOutlivesTheServersIdleTimeout) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(100);
+  Server impatient(backend, options);
+  const std::string impatient_path = dir.path + "/impatient.sock";
+  ASSERT_TRUE(impatient.Start(impatient_path).ok());
+  const RunResult r =
+      RunCommand(exe + " --socket " + impatient_path + " stats logs --watch 0.5 --count 2 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("-- refresh 2"), std::string::npos) << r.out;
+  EXPECT_GE(impatient.counters().closed_idle, 1U);
+}
+
 TEST_F(MpioctlTest, NoServerIsExitTwo) {
   const std::string cmd = exe + " --socket " + dir.path + "/none.sock show 2>/dev/null";
   const int st = std::system(cmd.c_str());
   EXPECT_TRUE(WIFEXITED(st));
   EXPECT_EQ(WEXITSTATUS(st), 2);
+}
+
+// mpioctl against peers that are not a working engine (issue 13 item 4): a
+// fake server in a temporary folder. Each run ends with exit 2 and one line
+// on stderr that says what happened, never a library's exception text.
+class MpioctlReplyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    exe = MpioctlPath();
+    if (exe.empty() || ::access(exe.c_str(), X_OK) != 0) {
+      GTEST_SKIP() << "mpioctl not built at " << exe;
+    }
+    path = dir.path + "/fake.sock";
+  }
+
+  // Only stderr is captured. `timeout 60` ends an mpioctl that hangs (exit
+  // 124), so the test fails instead of hanging.
+  RunResult Run(const std::string& args) {
+    return RunCommand("timeout 60 " + exe + " --socket " + path + " " + args + " 2>&1 >/dev/null");
+  }
+
+  static void ExpectOneClearLine(const RunResult& r, const std::string& what) {
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(r.out.rfind("mpioctl: ", 0), 0U) << r.out;
+    EXPECT_NE(r.out.find(what), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("json.exception"), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
+
+  // A FakeServer that writes `reply` after the request, then closes.
+  std::unique_ptr<testing::sock::FakeServer> Replying(std::string reply) {
+    auto s = std::make_unique<testing::sock::FakeServer>(
+        path, [reply = std::move(reply)](int fd, const std::atomic<bool>& stop) {
+          testing::sock::SendUnlessStopped(fd, reply, stop);
+        });
+    EXPECT_TRUE(s->ok());
+    return s;
+  }
+
+  std::string exe;
+  testing::sock::TempDir dir;
+  std::string path;
+};
+
+// Waits until the peer closes or `stop` is set.
+void SayNothing(int fd, const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) continue;
+    char buf[4096];
+    if (::recv(fd, buf, sizeof buf, 0) <= 0) return;
+  }
+}
+
+TEST_F(MpioctlReplyTest, NoReplyWithinTheTimeout) {
+  testing::sock::FakeServer server(path, SayNothing);
+  ASSERT_TRUE(server.ok());
+  const RunResult r = Run("--timeout 1 timers get");
+  ExpectOneClearLine(r, "no reply from " + path + " within 1 s");
+  EXPECT_EQ(server.requests(), 1);
+}
+
+TEST_F(MpioctlReplyTest, AReplyThatIsNotJson) {
+  const auto server = Replying("this is not json\n");
+  ExpectOneClearLine(Run("--timeout 1 timers get"), "is not valid JSON");
+}
+
+TEST_F(MpioctlReplyTest, AReplyLongerThanTheLimit) {
+  // 16 MiB and one byte, no end of line.
+  const auto server = Replying(std::string((std::size_t{16} << 20) + 1, 'x'));
+  ExpectOneClearLine(Run("--timeout 1 timers get"), "is longer than 16777216 bytes");
+}
+
+TEST_F(MpioctlReplyTest, AReplyCutOffInTheMiddleOfTheLine) {
+  const auto server = Replying("{\"Status\":0,\"RetryCo");
+  ExpectOneClearLine(Run("--timeout 1 timers get"),
+                     "closed the connection in the middle of a reply (20 bytes, no end of line)");
+}
+
+TEST_F(MpioctlReplyTest, TheConnectionClosedBeforeAnyReply) {
+  const auto server = Replying("");
+  ExpectOneClearLine(Run("--timeout 1 timers get"), "closed the connection without a reply");
+}
+
+TEST_F(MpioctlReplyTest, JsonThatIsNotAStatusObject) {
+  {
+    const auto server = Replying("[1,2,3]\n");
+    ExpectOneClearLine(Run("--timeout 1 timers get"), "is JSON but not a status object");
+  }
+  const auto server = Replying("{\"Status\":\"zero\"}\n");
+  ExpectOneClearLine(Run("--timeout 1 timers get"), "is JSON but not a status object");
+}
+
+// A status object whose fields have other types than the command reads.
+TEST_F(MpioctlReplyTest, AStatusObjectOfTheWrongShape) {
+  const auto server = Replying("{\"Status\":0,\"Disks\":\"x\"}\n");
+  ExpectOneClearLine(Run("--timeout 1 show"), "the engine's reply lacks a field");
+}
+
+TEST_F(MpioctlReplyTest, TheTimeoutIsRangeChecked) {
+  testing::sock::FakeServer server(path, SayNothing);
+  ASSERT_TRUE(server.ok());
+  for (const char* bad : {"0", "0.01", "3601", "nan", "-1", "ten"}) {
+    const RunResult r = Run(std::string("--timeout ") + bad + " timers get");
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.out;
+    EXPECT_NE(r.out.find("--timeout"), std::string::npos) << bad << "\n" << r.out;
+  }
+  EXPECT_EQ(server.requests(), 0);  // nothing was sent
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "fake_backend.h"
 #include "socket_helpers.h"
@@ -97,7 +98,10 @@ TEST_F(ServerTest, RefusesAPathWhereALiveServerListensOrAFileIs) {
   SendAll(c, "{\"method\":\"ListDisks\"}\n");
   EXPECT_TRUE(ReadLine(c, 2000));
   const std::string file = dir.path + "/plain";
-  { std::FILE* f = std::fopen(file.c_str(), "w"); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    std::fclose(f);
+  }
   Server third(backend);
   EXPECT_FALSE(third.Start(file).ok());
   EXPECT_EQ(::access(file.c_str(), F_OK), 0);  // not removed
@@ -195,6 +199,122 @@ TEST_F(ServerTest, StopClosesConnectionsUnlinksAndDropsLateAnswers) {
   // The path is free for a new server.
   Server again(backend);
   EXPECT_TRUE(again.Start(path).ok());
+}
+
+// True once `done()` holds, polled for up to timeout_ms.
+template <typename F>
+bool Eventually(F done, int timeout_ms = 5000) {
+  for (int waited = 0; waited < timeout_ms; waited += 5) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+// Issue 13 item 4: max_clients connections left open and idle (the default
+// options: 64, and an idle timeout far away) do not lock the operator out.
+// Accepting one into the last free slot closes the longest-idle first.
+TEST_F(ServerTest, ANewClientGetsInWhenMaxClientsConnectionsAreIdle) {
+  Server server(backend);
+  ASSERT_TRUE(server.Start(path).ok());
+  const std::size_t max_clients = ServerOptions{}.max_clients;
+  std::vector<Fd> idle;
+  for (std::size_t i = 0; i < max_clients; ++i) {
+    idle.push_back(Connect(path));
+    ASSERT_TRUE(idle.back().ok()) << i;
+    // One at a time, so "longest idle" is the order of connecting.
+    ASSERT_TRUE(Eventually([&] { return server.counters().accepted == i + 1; })) << i;
+  }
+  Fd op = Connect(path);
+  ASSERT_TRUE(op.ok());
+  SendAll(op, "{\"method\":\"MPIO_TIMERS_COUNTERS\"}\n");
+  const auto r = ReadLine(op, 5000);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(*r)["RetryCount"], 3);
+  // The 64th and the operator's each closed the longest-idle: the first two.
+  EXPECT_TRUE(WaitClosed(idle[0], 2000));
+  EXPECT_TRUE(WaitClosed(idle[1], 2000));
+  const ServerCounters n = server.counters();
+  EXPECT_EQ(n.accepted, max_clients + 1);
+  EXPECT_EQ(n.closed_for_room, 2U);
+  EXPECT_EQ(n.refused, 0U);
+  EXPECT_EQ(n.closed_idle, 0U);
+  // The third is still served.
+  SendAll(idle[2], "{\"method\":\"ListDisks\"}\n");
+  EXPECT_TRUE(ReadLine(idle[2], 2000));
+}
+
+// Idle: connected and silent, half a line sent, or answered and then
+// silent. A connection whose request is with the backend is not idle.
+TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheIdleTimeoutBusyOnesAreNot) {
+  backend.defer.insert("ListDisks");
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  Server server(backend, options);
+  ASSERT_TRUE(server.Start(path).ok());
+  Fd busy = Connect(path);
+  SendAll(busy, "{\"method\":\"ListDisks\"}\n");
+  ASSERT_TRUE(Eventually([&] { return backend.DeferredCount() == 1; }));
+  Fd silent = Connect(path);
+  Fd half = Connect(path);
+  SendAll(half, "{\"method\":\"List");
+  Fd answered = Connect(path);
+  SendAll(answered, "{\"method\":\"MPIO_TIMERS_COUNTERS\"}\n");
+  ASSERT_TRUE(ReadLine(answered, 2000));
+  EXPECT_TRUE(WaitClosed(silent, 5000));
+  EXPECT_TRUE(WaitClosed(half, 5000));
+  EXPECT_TRUE(WaitClosed(answered, 5000));
+  EXPECT_EQ(server.counters().closed_idle, 3U);
+  // Well past its timeout, the busy one still gets its answer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(backend.RunDeferred(), 1U);
+  const auto r = ReadLine(busy, 2000);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(*r)["Disks"].size(), 2U);
+  // Then it is idle like the others.
+  EXPECT_TRUE(WaitClosed(busy, 5000));
+  EXPECT_EQ(server.counters().closed_idle, 4U);
+}
+
+// A client that sends requests but never reads the replies holds its slot
+// only for the idle timeout once its socket buffer is full.
+TEST_F(ServerTest, AClientThatDoesNotReadItsRepliesIsClosedAfterTheIdleTimeout) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  Server server(backend, options);
+  ASSERT_TRUE(server.Start(path).ok());
+  Fd c = Connect(path);
+  std::string requests;
+  for (int i = 0; i < 5000; ++i) requests += "{\"method\":\"Show\"}\n";
+  // The server stops reading while its replies wait: send from a thread
+  // (it ends when the server closes the connection).
+  std::thread sender([&] { SendAll(c, requests); });
+  EXPECT_TRUE(Eventually([&] { return server.counters().closed_idle == 1; }, 10000));
+  sender.join();
+  EXPECT_TRUE(WaitClosed(c, 5000));
+}
+
+// When every connection has a request at the backend there is none to close
+// for room: the new one is refused, and the others are still answered.
+TEST_F(ServerTest, WhenEverySlotIsBusyANewClientIsRefused) {
+  backend.defer.insert("ListDisks");
+  ServerOptions options;
+  options.max_clients = 2;
+  Server server(backend, options);
+  ASSERT_TRUE(server.Start(path).ok());
+  Fd a = Connect(path);
+  SendAll(a, "{\"method\":\"ListDisks\"}\n");
+  ASSERT_TRUE(Eventually([&] { return backend.DeferredCount() == 1; }));
+  Fd b = Connect(path);
+  SendAll(b, "{\"method\":\"ListDisks\"}\n");
+  ASSERT_TRUE(Eventually([&] { return backend.DeferredCount() == 2; }));
+  Fd c = Connect(path);
+  EXPECT_TRUE(WaitClosed(c, 2000));
+  EXPECT_EQ(server.counters().refused, 1U);
+  EXPECT_EQ(server.counters().closed_for_room, 0U);
+  EXPECT_EQ(backend.RunDeferred(), 2U);
+  EXPECT_TRUE(ReadLine(a, 2000));
+  EXPECT_TRUE(ReadLine(b, 2000));
 }
 
 TEST(DefaultSocketPathTest, XdgRuntimeDirForUsersRunForRoot) {

@@ -7,12 +7,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace openmpio::mgmt::testing::sock {
 
@@ -100,5 +103,86 @@ inline bool WaitClosed(Fd& f, int timeout_ms) {
     if (n <= 0) return true;
   }
 }
+
+// Sends `data` unless `stop` is set first or the peer goes away; never
+// blocks for long, so a test can always end the thread that calls it.
+inline void SendUnlessStopped(int fd, std::string_view data, const std::atomic<bool>& stop) {
+  while (!data.empty() && !stop.load()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      data.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, 20);
+      continue;
+    }
+    return;
+  }
+}
+
+// A unix socket server that is not openmpio, for testing clients against
+// misbehaving peers: one connection at a time, its first line read, then
+// `respond(fd, stop)` does what the test wants (reply garbage, say nothing,
+// ...) and the connection is closed. `respond` must return soon once `stop`
+// is set (the destructor sets it and joins).
+class FakeServer {
+ public:
+  using Respond = std::function<void(int fd, const std::atomic<bool>& stop)>;
+
+  FakeServer(std::string path, Respond respond) : path_(std::move(path)) {
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr = Address(path_);
+    if (listen_fd_ < 0 ||
+        ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 4) != 0) {
+      return;
+    }
+    ok_ = true;
+    thread_ = std::thread([this, respond = std::move(respond)] { Serve(respond); });
+  }
+  ~FakeServer() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    ::unlink(path_.c_str());
+  }
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  [[nodiscard]] bool ok() const { return ok_; }
+  [[nodiscard]] int requests() const { return requests_.load(); }  // first lines read
+
+ private:
+  void Serve(const Respond& respond) {
+    while (!stop_.load()) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      Fd c(::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC));
+      if (!c.ok()) continue;
+      bool line = false;
+      while (!stop_.load() && !line) {
+        pollfd q{c.fd, POLLIN, 0};
+        if (::poll(&q, 1, 20) <= 0) continue;
+        char buf[4096];
+        const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        line =
+            std::string_view(buf, static_cast<std::size_t>(n)).find('\n') != std::string_view::npos;
+      }
+      if (!line) continue;
+      requests_.fetch_add(1);
+      respond(c.fd, stop_);
+    }
+  }
+
+  std::string path_;
+  int listen_fd_ = -1;
+  bool ok_ = false;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
 
 }  // namespace openmpio::mgmt::testing::sock
