@@ -143,7 +143,8 @@ struct IscsiTargetConfig {
   std::vector<std::string> portals;  // "host:port" (port default 3260 when omitted)
   std::string initiator_name;        // empty: the engine's default
   std::vector<std::uint64_t> luns;   // empty: every LUN REPORT LUNS lists
-  std::uint32_t login_timeout = 15;  // seconds, >= 1
+  std::uint32_t login_timeout = 15;  // seconds, 1 .. dsm::kMaxSettingSeconds
+  KeyOrigins origins;                // "": the [[target]] table
   friend bool operator==(const IscsiTargetConfig&, const IscsiTargetConfig&) = default;
 };
 

@@ -649,9 +649,10 @@ bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>
         !w.String(t, p, "name", &c.name, 223, true, true) ||  // RFC 7143 4.2.7.1: <= 223 bytes
         !w.String(t, p, "initiator_name", &c.initiator_name, 223, false, true) ||
         !StringArray(w, t, p, "portals", &c.portals, &nodes) ||
-        !w.Unsigned(t, p, "login_timeout", &c.login_timeout, 1)) {
+        !w.Unsigned(t, p, "login_timeout", &c.login_timeout, 1, dsm::kMaxSettingSeconds)) {
       return false;
     }
+    c.origins.at[""] = w.Where(t.source(), p);
     if (!names.insert(c.name).second) {
       return w.Fail(*t.get("name"), Dotted(p, "name"), "duplicate target " + Quoted(c.name));
     }

@@ -58,10 +58,11 @@ std::size_t DefaultReactors() noexcept {
 Expected<std::unique_ptr<Runtime>> Runtime::Start(const config::Config& config,
                                                   RuntimeOptions options) {
   if (!config.targets.empty()) {
+    const config::IscsiTargetConfig& t = config.targets.front();
     return MakeUnexpected(
         Status(NtStatus::kNotSupported,
-               "[[target]] " + config.targets.front().name +
-                   ": the iSCSI transport arrives with a later issue; use [sim]"));
+               t.origins.Of("", "[[target]]") + " (" + t.name +
+                   "): the iSCSI transport arrives with a later issue; use [sim]"));
   }
   if (!config.sim) {
     return MakeUnexpected(

@@ -111,6 +111,19 @@ TEST(Settings, ManagementSocketThatCannotBeServedIsAStartUpError) {
                   .ok());
 }
 
+// Issue 13 item 8: the refusal of a [[target]] names its line.
+TEST(Settings, TargetRefusalNamesItsLine) {
+  const Status s = StartError(
+      "[management]\nenabled = false\n\n[[target]]\nname = \"iqn.2024-01.org.example:disk\"\n"
+      "portals = [\"127.0.0.1:3260\"]\n");
+  EXPECT_TRUE(s.Is(NtStatus::kNotSupported)) << s.ToString();
+  EXPECT_EQ(s.message().rfind("x.toml:4:1: target[0] (iqn.2024-01.org.example:disk): the iSCSI "
+                              "transport arrives with a later issue",
+                              0),
+            0U)
+      << s.ToString();
+}
+
 double CpuSeconds() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
