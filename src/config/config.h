@@ -75,6 +75,11 @@ struct TimersConfig {
   std::uint32_t marginal_path_window = 60;
   std::uint32_t marginal_path_failures = 0;  // 0 = off
   std::uint32_t marginal_path_hold = 300;
+  // The hedge of a hung path (engine.h): a command outstanding past
+  // max(hedge_floor_ms, hedge_multiplier x its path's recent peak) is sent
+  // again on another path. 0 ms: off.
+  std::uint32_t hedge_floor_ms = 20;
+  std::uint32_t hedge_multiplier = 4;
   friend bool operator==(const TimersConfig&, const TimersConfig&) = default;
 };
 

@@ -167,6 +167,8 @@ std::string FormatConfig(const Config& c) {
   o += "marginal_path_window = " + Num(t.marginal_path_window) + "\n";
   o += "marginal_path_failures = " + Num(t.marginal_path_failures) + "\n";
   o += "marginal_path_hold = " + Num(t.marginal_path_hold) + "\n";
+  o += "hedge_floor_ms = " + Num(t.hedge_floor_ms) + "\n";
+  o += "hedge_multiplier = " + Num(t.hedge_multiplier) + "\n";
 
   for (const auto& d : c.target_defaults) {
     o += "\n[[target_defaults]]\n";

@@ -387,7 +387,9 @@ bool ParseTimers(Walker& w, const toml::table& t, TimersConfig* tm) {
          w.Setting(t, p, Setting::kCommandTimeout, &tm->command_timeout) &&
          w.Setting(t, p, Setting::kMarginalPathWindow, &tm->marginal_path_window) &&
          w.Setting(t, p, Setting::kMarginalPathFailures, &tm->marginal_path_failures) &&
-         w.Setting(t, p, Setting::kMarginalPathHold, &tm->marginal_path_hold);
+         w.Setting(t, p, Setting::kMarginalPathHold, &tm->marginal_path_hold) &&
+         w.Setting(t, p, Setting::kHedgeFloorMs, &tm->hedge_floor_ms) &&
+         w.Setting(t, p, Setting::kHedgeMultiplier, &tm->hedge_multiplier);
 }
 
 bool ParseTargetDefaults(Walker& w, const toml::node& n, bool strict,

@@ -35,8 +35,10 @@ enum class Setting : std::uint8_t {
   kMarginalPathWindow,
   kMarginalPathFailures,
   kMarginalPathHold,
+  kHedgeFloorMs,
+  kHedgeMultiplier,
 };
-inline constexpr std::size_t kSettingCount = 11;
+inline constexpr std::size_t kSettingCount = 13;
 
 inline constexpr std::uint32_t kMaxSettingSeconds = 7 * 24 * 3600;  // one week
 
@@ -60,6 +62,10 @@ inline constexpr std::array<SettingRange, kSettingCount> kSettingRanges{{
     {Setting::kMarginalPathWindow, "marginal_path_window", 1, kMaxSettingSeconds, "seconds"},
     {Setting::kMarginalPathFailures, "marginal_path_failures", 0, 1000000, ""},
     {Setting::kMarginalPathHold, "marginal_path_hold", 1, kMaxSettingSeconds, "seconds"},
+    // The hedge of a hung path (engine.h EngineConfig::hedge_*): 0 turns it
+    // off; above a minute it is the command timeout's job.
+    {Setting::kHedgeFloorMs, "hedge_floor_ms", 0, 60000, "milliseconds"},
+    {Setting::kHedgeMultiplier, "hedge_multiplier", 1, 1000, ""},
 }};
 
 [[nodiscard]] constexpr const SettingRange& RangeOf(Setting s) noexcept {

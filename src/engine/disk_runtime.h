@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -103,6 +103,7 @@ struct NexusStats {
   std::atomic<std::uint64_t> probes{0};
   std::atomic<std::uint64_t> reinstatements{0};
   std::atomic<std::uint64_t> marginal_holds{0};
+  std::atomic<std::uint64_t> hedges{0};  // commands abandoned as hung (hedge.cpp)
 };
 
 struct DiskRuntime;
@@ -122,14 +123,14 @@ struct NexusRuntime {
   std::atomic<std::uint64_t> session{0};
 
   // control
-  bool discovered = false;      // discovery finished (successfully or not)
+  bool discovered = false;        // discovery finished (successfully or not)
   bool rescan_in_flight = false;  // REPORT LUNS after 3F/0E (follow_ups.cpp)
   bool rescan_again = false;      // another 3F/0E came meanwhile
-  bool failed = false;          // failed by the engine; the monitor probes it
-  bool probing = false;         // a probe is in flight
+  bool failed = false;            // failed by the engine; the monitor probes it
+  bool probing = false;           // a probe is in flight
   Executor::TimerId probe_timer = 0;
   TimePoint probe_due{};
-  Duration backoff{0};          // next probe delay (back-off)
+  Duration backoff{0};  // next probe delay (back-off)
   transport::NexusState last_state = transport::NexusState::kDisconnected;  // seen via control
   // Marginal paths (path_monitor.cpp): failure times within the window, and
   // the end of a hold.
@@ -140,6 +141,15 @@ struct NexusRuntime {
     std::uint64_t lun = 0;
   };
   std::vector<Lu> lus;  // the paths this nexus carries
+
+  // Hedging (hedge.cpp), the nexus's executor only: its I/O commands in
+  // flight, oldest first (an intrusive list through IoChunk); the sweep's
+  // timer; the recent peak service time of answered commands (decays by
+  // 1/1024 per answer).
+  IoChunk* inflight_head = nullptr;
+  IoChunk* inflight_tail = nullptr;
+  Executor::TimerId hedge_timer = 0;
+  std::uint64_t peak_ns = 0;
 };
 
 // ---- disk ------------------------------------------------------------------------------
@@ -276,19 +286,19 @@ struct DiskRuntime {
   // Limits: discovery of a later path may lower them while I/O reads them,
   // so they are atomics (relaxed: any value seen is one some path accepts
   // or the default; a chunk is split once, with the values it read).
-  std::atomic<std::uint32_t> max_transfer_blocks{0};   // what a READ/WRITE may carry
-  std::atomic<std::uint32_t> max_unmap_blocks{0};      // per UNMAP descriptor / command
+  std::atomic<std::uint32_t> max_transfer_blocks{0};  // what a READ/WRITE may carry
+  std::atomic<std::uint32_t> max_unmap_blocks{0};     // per UNMAP descriptor / command
   std::atomic<std::uint32_t> max_write_same_blocks{0};
   std::atomic<std::uint64_t> transition_window_ms{60'000};
 
   // Capabilities (discovery.cpp). The two the data path reads are atomics;
   // the rest are control-only and reported by Engine::Disks.
-  std::atomic<bool> dpofua{false};  // MODE SENSE(10) header byte 3 bit 4
-  std::atomic<bool> lbpws{false};   // VPD 0xB2 byte 5 bit 6
-  bool lbpme = false, lbprz = false;  // READ CAPACITY(16) byte 14
-  bool lbpu = false;                  // VPD 0xB2 byte 5 bit 7
-  bool wce = false;                   // caching mode page byte 2 bit 2
-  bool caching_known = false;         // the MODE SENSE answered
+  std::atomic<bool> dpofua{false};            // MODE SENSE(10) header byte 3 bit 4
+  std::atomic<bool> lbpws{false};             // VPD 0xB2 byte 5 bit 6
+  bool lbpme = false, lbprz = false;          // READ CAPACITY(16) byte 14
+  bool lbpu = false;                          // VPD 0xB2 byte 5 bit 7
+  bool wce = false;                           // caching mode page byte 2 bit 2
+  bool caching_known = false;                 // the MODE SENSE answered
   std::uint32_t optimal_transfer_blocks = 0;  // VPD 0xB0 bytes 12..15
   std::uint8_t physical_block_exponent = 0;   // READ CAPACITY(16) byte 13 bits 3..0
 
@@ -311,8 +321,8 @@ struct DiskRuntime {
   // ALUA refresh coalescing (control): one RTPG in flight per LU.
   bool refresh_in_flight = false;
   bool refresh_again = false;
-  std::vector<std::function<void()>> refresh_waiters;   // for the next RTPG
-  std::vector<std::function<void()>> current_waiters;   // answered by the RTPG in flight
+  std::vector<std::function<void()>> refresh_waiters;  // for the next RTPG
+  std::vector<std::function<void()>> current_waiters;  // answered by the RTPG in flight
 
   // Whether the last RTPG that ended answered (set before its waiters run).
   bool refresh_ok = false;
@@ -328,8 +338,8 @@ struct DiskRuntime {
   bool failover_stpg_in_flight = false;
   TimePoint failover_retry_after{};
   std::vector<std::function<void()>> failover_waiters;  // refreshes asked meanwhile
-  std::atomic<std::uint64_t> failover_stpgs{0};  // sent (counter)
-  std::atomic<std::uint64_t> policy_stpgs{0};    // step-14 STPGs sent
+  std::atomic<std::uint64_t> failover_stpgs{0};         // sent (counter)
+  std::atomic<std::uint64_t> policy_stpgs{0};           // step-14 STPGs sent
 
   bool capacity_in_flight = false;
   bool capacity_again = false;  // 2A/09 while a READ CAPACITY was in flight

@@ -23,6 +23,9 @@ Engine::Impl::~Impl() {
   if (verify_timer != 0) control.Cancel(verify_timer);
   for (auto& n : nexuses) {
     if (n->probe_timer != 0) control.Cancel(n->probe_timer);
+    // The nexus's own executor: stopped by now (runtime.h's stop order), or
+    // the one virtual-time executor of a test.
+    if (n->hedge_timer != 0) n->executor->Cancel(n->hedge_timer);
   }
   for (auto& d : disks) {
     if (d->expiry_timer != 0) control.Cancel(d->expiry_timer);
@@ -260,18 +263,18 @@ void Engine::ResetLogicalUnit(std::size_t disk, std::function<void(const Status&
   std::weak_ptr<bool> token = impl->alive;
   n->executor->Post([impl, n, lun, token, done = std::move(done)]() mutable {
     if (token.expired()) return;
-    n->transport->LogicalUnitReset(lun, [impl, token, done = std::move(done)](
-                                            transport::TmfResponse r) mutable {
-      impl->control.Post([token, done = std::move(done), r]() {
-        if (token.expired()) return;
-        if (r == transport::TmfResponse::kFunctionComplete) {
-          done(OkStatus());
-        } else {
-          done(Status(NtStatus::kIoDeviceError,
-                      std::string("LOGICAL UNIT RESET: ") + transport::TmfResponseName(r)));
-        }
-      });
-    });
+    n->transport->LogicalUnitReset(
+        lun, [impl, token, done = std::move(done)](transport::TmfResponse r) mutable {
+          impl->control.Post([token, done = std::move(done), r]() {
+            if (token.expired()) return;
+            if (r == transport::TmfResponse::kFunctionComplete) {
+              done(OkStatus());
+            } else {
+              done(Status(NtStatus::kIoDeviceError,
+                          std::string("LOGICAL UNIT RESET: ") + transport::TmfResponseName(r)));
+            }
+          });
+        });
   });
 }
 

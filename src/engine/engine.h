@@ -86,6 +86,15 @@ struct EngineConfig {
   std::uint32_t marginal_path_failures = 0;
   Duration marginal_path_window = std::chrono::seconds(60);
   Duration marginal_path_hold = std::chrono::seconds(120);
+  // Hedging (issue 13 item 7): a command outstanding longer than
+  // hedge_multiplier x its nexus's recent peak service time, and at least
+  // hedge_floor, is abandoned while another nexus can serve its disk, and
+  // re-dispatched there (a write under the fencing rules); its nexus is
+  // failed as suspected hung and probed at once, so a hiccup costs
+  // milliseconds of one path and a hung port costs about hedge_floor.
+  // hedge_floor 0: off (a hung path then costs command_timeout).
+  Duration hedge_floor = std::chrono::milliseconds(20);
+  std::uint32_t hedge_multiplier = 4;
   // Requests a disk holds while it has no usable path; more fail at once.
   std::size_t no_path_queue_limit = 4096;
   // Used when a disk's VPD 0xB0 reports no maximum transfer length.
@@ -140,7 +149,7 @@ struct PathInfo {
   std::optional<std::uint16_t> tpg_id;
   bool online = false;  // PathVerification::kOnline
   dsm::PathState state = dsm::PathState::kUnavailable;
-  bool usable = false;  // carries I/O in the current snapshot
+  bool usable = false;         // carries I/O in the current snapshot
   std::uint64_t commands = 0;  // sent on this path
   std::uint64_t errors = 0;    // completions other than GOOD
 };
@@ -173,7 +182,7 @@ struct DiskInfo {
   dsm::AluaSupport alua = dsm::AluaSupport::kNotSupported;
   std::vector<PathInfo> paths;
   std::vector<GroupInfo> groups;
-  std::size_t queued = 0;              // in the no-path queue
+  std::size_t queued = 0;  // in the no-path queue
   // Write fencing (DESIGN.md "Write fencing"): copies of unknown fate not
   // yet fenced, writes waiting on them, and totals since start.
   std::size_t unknown_fate_writes = 0;
@@ -203,8 +212,8 @@ struct NexusInfo {
   transport::NexusState state = transport::NexusState::kDisconnected;
   bool failed = false;  // the engine considers it failed (probing it)
   bool discovered = false;
-  std::uint64_t commands = 0, completions = 0, transport_errors = 0, retries = 0,
-                path_failures = 0, probes = 0, reinstatements = 0;
+  std::uint64_t commands = 0, completions = 0, transport_errors = 0, retries = 0, path_failures = 0,
+                probes = 0, reinstatements = 0;
   std::uint64_t marginal_holds = 0;  // times held out as marginal
   bool held = false;                 // held out as marginal now
 };

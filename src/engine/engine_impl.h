@@ -63,8 +63,13 @@ struct IoChunk {
   std::uint32_t retries = 0;
   std::optional<TimePoint> first_transition;  // first 04/0A
   std::optional<TimePoint> no_path_deadline;  // while queued for a path
-  std::uint64_t session = 0;  // the nexus session the current attempt went on
-  bool gated = false;         // passed the fence gate (first dispatch only)
+  std::uint64_t session = 0;                  // the nexus session the current attempt went on
+  bool gated = false;                         // passed the fence gate (first dispatch only)
+  // In its nexus's in-flight list (hedge.cpp), and its neighbours there.
+  bool in_flight = false;
+  IoChunk* flight_prev = nullptr;
+  IoChunk* flight_next = nullptr;
+  TimePoint abandoned_after{};  // the age at which the hedge gave up on it
 
   [[nodiscard]] bool IsWrite() const noexcept {
     return op == IoOp::kWrite || op == IoOp::kUnmap || op == IoOp::kWriteSame;
@@ -184,8 +189,7 @@ struct Engine::Impl {
   void ConnectNexus(NexusRuntime& n, std::function<void(const Status&)> done);
   // The same with a data-out buffer (SET TARGET PORT GROUPS' parameter list).
   void IssueCommandOut(NexusRuntime& n, std::uint64_t lun, const scsi::Cdb& cdb,
-                       std::vector<std::byte> data_out, CommandDone done,
-                       int attempts_left = 6);
+                       std::vector<std::byte> data_out, CommandDone done, int attempts_left = 6);
 
   // discovery.cpp
   void StartDiscovery(NexusRuntime& n);
@@ -231,9 +235,11 @@ struct Engine::Impl {
   void ExecutePlan(DiskRuntime& d, dsm::SetPolicyPlan plan, std::function<void(Status)> done);
 
   // path_monitor.cpp
-  void FailNexus(NexusRuntime& n, const char* why);
-  void FailPath(DiskRuntime& d, std::uint32_t path_index, const char* why);
-  void ScheduleProbe(NexusRuntime& n);
+  // Both record an event per disk naming the path and `why`.
+  void FailNexus(NexusRuntime& n, const std::string& why);
+  void FailPath(DiskRuntime& d, std::uint32_t path_index, const std::string& why);
+  // at_once: probe now (a suspected hang), not after the back-off.
+  void ScheduleProbe(NexusRuntime& n, bool at_once = false);
   void Probe(NexusRuntime& n);
   void VerifyLus(NexusRuntime& n, std::size_t i, bool reinstate);
   void Reinstate(NexusRuntime& n);
@@ -282,6 +288,17 @@ struct Engine::Impl {
   void FailPathAndRedispatch(IoChunk* c, const dsm::ErrorDecision& dec, bool transport_level,
                              TimePoint now);
   void FinishChunk(IoChunk* c, Status s);
+
+  // hedge.cpp (issue 13 item 7): a command outstanding past its nexus's
+  // hedge threshold, while another nexus can serve its disk, is abandoned
+  // and re-dispatched there; its nexus is failed as suspected hung and
+  // probed at once. Nexus executor, except SuspectAndRedispatch's control
+  // half.
+  void LinkInflight(NexusRuntime& n, IoChunk* c);
+  void UnlinkInflight(NexusRuntime& n, IoChunk* c);
+  [[nodiscard]] Duration HedgeThreshold(const NexusRuntime& n) const;
+  void HedgeSweep(NexusRuntime& n);
+  void SuspectAndRedispatch(IoChunk* c, TimePoint now);
   void EnqueueNoPath(IoChunk* c);
   void DrainNoPath(DiskRuntime& d);
   void ExpireNoPath(DiskRuntime& d);

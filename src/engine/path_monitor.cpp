@@ -22,7 +22,9 @@
 //    out instead, probed again when the hold ends — unless one of its disks
 //    has no other usable path.
 #include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "engine/engine_impl.h"
@@ -52,7 +54,17 @@ Verdict Classify(const transport::Result& r) {
 
 }  // namespace
 
-void Engine::Impl::FailNexus(NexusRuntime& n, const char* /*why*/) {
+namespace {
+
+std::string PathName(dsm::DsmPathId id) {
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(id));
+  return text;
+}
+
+}  // namespace
+
+void Engine::Impl::FailNexus(NexusRuntime& n, const std::string& why) {
   if (n.failed) return;
   n.failed = true;
   n.backoff = timers.retry_interval();
@@ -60,12 +72,13 @@ void Engine::Impl::FailNexus(NexusRuntime& n, const char* /*why*/) {
   NoteFailure(n);
   for (const auto& lu : n.lus) {
     lu.disk->disk->SetVerification(n.nexus->id, dsm::PathVerification::kFailed).IgnoreError();
+    RecordEvent(lu.disk, "path " + PathName(n.nexus->id) + " failed: " + why);
     Publish(*lu.disk);
   }
   ScheduleProbe(n);
 }
 
-void Engine::Impl::FailPath(DiskRuntime& d, std::uint32_t path_index, const char* /*why*/) {
+void Engine::Impl::FailPath(DiskRuntime& d, std::uint32_t path_index, const std::string& why) {
   if (path_index >= d.disk->paths.size()) return;
   dsm::Path& p = d.disk->paths[path_index];
   NexusRuntime* n = d.path_nexus[path_index].load(std::memory_order_acquire);
@@ -75,6 +88,7 @@ void Engine::Impl::FailPath(DiskRuntime& d, std::uint32_t path_index, const char
       n->stats.path_failures.fetch_add(1, std::memory_order_relaxed);
       NoteFailure(*n);
     }
+    RecordEvent(&d, "path " + PathName(p.id()) + " failed: " + why);
     Publish(d);
   }
   if (n != nullptr) ScheduleProbe(*n);
@@ -112,11 +126,12 @@ bool Engine::Impl::HoldAsMarginal(NexusRuntime& n) {
   return true;
 }
 
-void Engine::Impl::ScheduleProbe(NexusRuntime& n) {
+void Engine::Impl::ScheduleProbe(NexusRuntime& n, bool at_once) {
   if (shutting_down || n.probing) return;
   const bool starving = AnyDiskWithoutPath(n);
   Duration delay = starving ? timers.retry_interval() : n.backoff;
   if (!starving && n.held_until > control.Now()) delay = n.held_until - control.Now();
+  if (at_once) delay = Duration{0};
   const TimePoint due = control.Now() + delay;
   if (n.probe_timer != 0) {
     if (n.probe_due <= due) return;

@@ -42,7 +42,8 @@ namespace {
 Status Describe(const DiskRuntime& d, const dsm::ErrorDecision& dec, const transport::Result& r) {
   std::string msg = "disk " + d.name + ": " + (dec.rule ? dec.rule->text : "error");
   std::optional<SenseCode> sense;
-  if (r.outcome == transport::Outcome::kCompleted && r.status == scsi::ScsiStatus::kCheckCondition) {
+  if (r.outcome == transport::Outcome::kCompleted &&
+      r.status == scsi::ScsiStatus::kCheckCondition) {
     if (auto s = scsi::ParseSense(r.sense_bytes())) {
       sense = SenseCode{static_cast<std::uint8_t>(s->key), s->asc, s->ascq};
       char buf[48];
@@ -86,8 +87,9 @@ void CountSuccess(PathStats& ps, const IoChunk& c, std::uint32_t block_size) {
 }  // namespace
 
 Status Removed(const DiskRuntime& d) {
-  return Status(NtStatus::kNoSuchDevice,
-                "disk " + d.name + ": the LU was removed from the target (REPORT LUNS lists it on no path)");
+  return Status(
+      NtStatus::kNoSuchDevice,
+      "disk " + d.name + ": the LU was removed from the target (REPORT LUNS lists it on no path)");
 }
 
 namespace {
@@ -100,8 +102,8 @@ std::uint32_t ToMs(Duration d) {
 }  // namespace
 
 void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::uint64_t length,
-                          std::span<std::byte> in, std::span<const std::byte> out,
-                          IoCallback done, std::uint8_t flags) {
+                          std::span<std::byte> in, std::span<const std::byte> out, IoCallback done,
+                          std::uint8_t flags) {
   if (!d.ready.load(std::memory_order_acquire)) {
     done(Status(NtStatus::kDeviceNotReady, "disk " + d.name + ": discovery has not finished"));
     return;
@@ -176,7 +178,8 @@ void Engine::Impl::Submit(DiskRuntime& d, IoOp op, std::uint64_t offset, std::ui
     add(0, 0);
   } else {
     for (std::uint64_t done_blocks = 0; done_blocks < total;) {
-      const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(limit, total - done_blocks));
+      const auto n =
+          static_cast<std::uint32_t>(std::min<std::uint64_t>(limit, total - done_blocks));
       add(first + done_blocks, n);
       done_blocks += n;
     }
@@ -283,12 +286,14 @@ void Engine::Impl::SendOnNexus(IoChunk* c) {
   n.stats.commands.fetch_add(1, std::memory_order_relaxed);
   d.path_stats[c->entry.path_index].commands.fetch_add(1, std::memory_order_relaxed);
   c->tag = n.transport->Submit(cmd, &Impl::OnCommandComplete, c);
+  if (config.hedge_floor.count() > 0) LinkInflight(n, c);
 }
 
 void Engine::Impl::OnCommandComplete(void* context, transport::TaskTag /*tag*/,
                                      const transport::Result& result) {
   auto* c = static_cast<IoChunk*>(context);
   Impl& e = *c->disk->engine;
+  e.UnlinkInflight(*c->nexus, c);
   // The fast path: GOOD ends the chunk without the error table, the snapshot
   // or a scan of the paths.
   if (result.outcome == transport::Outcome::kCompleted &&
@@ -312,7 +317,10 @@ std::uint64_t Engine::Impl::EndAttempt(IoChunk* c, TimePoint now) {
 }
 
 void Engine::Impl::CompleteGood(IoChunk* c) {
-  EndAttempt(c, c->nexus->executor->Now());
+  NexusRuntime& n = *c->nexus;
+  const std::uint64_t service_ns = EndAttempt(c, n.executor->Now());
+  // The hedge's "recent peak" (hedge.cpp): answered commands only.
+  n.peak_ns = std::max(service_ns, n.peak_ns - n.peak_ns / 1024);
   DiskRuntime& d = *c->disk;
   CountSuccess(d.path_stats[c->entry.path_index], *c, d.block_size);
   FinishChunk(c, OkStatus());
@@ -359,6 +367,11 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     case transport::Outcome::kAborted:
       RetryAborted(c);
       return;
+    case transport::Outcome::kAbandoned:  // the hedge gave up on it (hedge.cpp)
+      n.stats.transport_errors.fetch_add(1, std::memory_order_relaxed);
+      ps.errors.fetch_add(1, std::memory_order_relaxed);
+      SuspectAndRedispatch(c, now);
+      return;
   }
   if (transport_level) n.stats.transport_errors.fetch_add(1, std::memory_order_relaxed);
   ctx.retry_count = timers.retry_count();
@@ -372,7 +385,8 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
     }
   }
   if (c->first_transition) {
-    Duration window = std::chrono::milliseconds(d.transition_window_ms.load(std::memory_order_relaxed));
+    Duration window =
+        std::chrono::milliseconds(d.transition_window_ms.load(std::memory_order_relaxed));
     // DESIGN.md "Timers": never longer than the no-path time when no other
     // path is usable.
     if (!ctx.other_path_serves_lu) window = std::min(window, timers.no_path_time());
@@ -415,9 +429,9 @@ void Engine::Impl::HandleCompletion(IoChunk* c, const transport::Result& r) {
 void Engine::Impl::RetryAborted(IoChunk* c) {
   CountRetry(c);
   if (c->retries > timers.retry_count() + 8) {
-    FinishChunk(c, Status(NtStatus::kIoDeviceError,
-                          "disk " + c->disk->name + ": request aborted by task management " +
-                              std::to_string(c->retries) + " times"));
+    FinishChunk(c, Status(NtStatus::kIoDeviceError, "disk " + c->disk->name +
+                                                        ": request aborted by task management " +
+                                                        std::to_string(c->retries) + " times"));
     return;
   }
   Dispatch(c);
@@ -427,9 +441,9 @@ void Engine::Impl::RetryAborted(IoChunk* c) {
 // after RetryInterval or the transition pause where the table says so.
 void Engine::Impl::RetrySamePath(IoChunk* c, dsm::RetryDelay delay_kind) {
   CountRetry(c);
-  const Duration delay = delay_kind == dsm::RetryDelay::kRetryInterval    ? timers.retry_interval()
+  const Duration delay = delay_kind == dsm::RetryDelay::kRetryInterval     ? timers.retry_interval()
                          : delay_kind == dsm::RetryDelay::kTransitionPause ? config.transition_pause
-                                                                          : Duration{0};
+                                                                           : Duration{0};
   c->policy->StartIo(c->entry, c->hint);
   c->nexus->executor->PostAfter(delay, [this, c]() { SendOnNexus(c); });
 }

@@ -31,6 +31,8 @@ engine::EngineConfig ToEngineConfig(const config::Config& config) {
   if (t.use_custom_path_recovery_interval) {
     e.path_recovery_interval = std::chrono::seconds(t.path_recovery_interval);
   }
+  e.hedge_floor = std::chrono::milliseconds(t.hedge_floor_ms);
+  e.hedge_multiplier = t.hedge_multiplier;
   e.default_policy = config.defaults.load_balance_policy;
   e.strict_msdsm = config.defaults.strict_msdsm;
   return e;

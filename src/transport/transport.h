@@ -58,6 +58,8 @@ enum class Outcome : std::uint8_t {
                     // reached the target, safe to re-dispatch without a fence
   kAborted,         // ended by our ABORT TASK / LU reset, confirmed by the
                     // target: it did not and will not execute (a fence)
+  kAbandoned,       // we stopped waiting (Abandon): it may still reach the
+                    // target (fence writes); a late answer is dropped
 };
 
 const char* OutcomeName(Outcome o) noexcept;
@@ -84,15 +86,15 @@ using CompletionFn = void (*)(void* context, TaskTag tag, const Result& result);
 
 // Task management (SAM-5 7): the answer of the target, or why there is none.
 enum class TmfResponse : std::uint8_t {
-  kFunctionComplete,   // done: the task(s) will not execute (a fence)
-  kTaskDoesNotExist,   // the target does not hold the task (it completed, or
-                       // never arrived: with iSCSI RefCmdSN it is discarded on
-                       // arrival, so this is a fence too — see DESIGN.md)
+  kFunctionComplete,  // done: the task(s) will not execute (a fence)
+  kTaskDoesNotExist,  // the target does not hold the task (it completed, or
+                      // never arrived: with iSCSI RefCmdSN it is discarded on
+                      // arrival, so this is a fence too — see DESIGN.md)
   kLunDoesNotExist,
   kRejected,
-  kFailed,             // the target answered but could not do it
-  kNotConnected,       // could not be sent: NOT a fence
-  kTimeout,            // no answer: NOT a fence
+  kFailed,        // the target answered but could not do it
+  kNotConnected,  // could not be sent: NOT a fence
+  kTimeout,       // no answer: NOT a fence
 };
 
 const char* TmfResponseName(TmfResponse r) noexcept;
@@ -106,7 +108,7 @@ enum class NexusState : std::uint8_t {
   kDisconnected,  // never connected, or logged out
   kConnecting,
   kConnected,
-  kFailed,        // the connection was lost; Connect() again to recover
+  kFailed,  // the connection was lost; Connect() again to recover
 };
 
 const char* NexusStateName(NexusState s) noexcept;
@@ -139,6 +141,13 @@ class TransportNexus {
   // LOGICAL UNIT RESET for lun: every task of that LU, from every nexus, that
   // the target has received is aborted.
   virtual void LogicalUnitReset(std::uint64_t lun, TmfCallback done) = 0;
+  // Stops waiting for a command (the engine's hedge of a hung path): unless
+  // it completed already, it completes soon — later, through the executor —
+  // with kAbandoned, and nothing of a late answer reaches its data_in. The
+  // target may still execute it: harmless for a read, a copy of unknown fate
+  // for a write (the engine fences it). Nothing is sent; an unknown or
+  // completed tag is ignored.
+  virtual void Abandon(TaskTag tag) = 0;
 };
 
 }  // namespace openmpio::transport

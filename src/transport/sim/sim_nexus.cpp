@@ -222,6 +222,20 @@ void SimNexus::LogicalUnitReset(std::uint64_t lun, TmfCallback done) {
   StartTmf(/*lu_reset=*/true, 0, lun, std::move(done));
 }
 
+void SimNexus::Abandon(TaskTag tag) {
+  assert(executor_.InExecutorThread());
+  // Rare (a hedge): a scan of the slots. The command stays in the network
+  // (the target may still run it); CompleteSlot clears `outstanding`, so its
+  // answer, if one comes, is not copied to the caller.
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i].in_use || !slots_[i].outstanding || slots_[i].tag != tag) continue;
+    PostLater([this, i, tag] {
+      if (slots_[i].in_use && slots_[i].tag == tag) CompleteSlot(i, Outcome::kAbandoned);
+    });
+    return;
+  }
+}
+
 void SimNexus::StartTmf(bool lu_reset, TaskTag ref_tag, std::uint64_t lun, TmfCallback done) {
   const std::uint32_t index = AllocTmf();
   Tmf& t = tmfs_[index];

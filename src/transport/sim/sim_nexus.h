@@ -47,6 +47,7 @@ class SimNexus final : public TransportNexus {
   TaskTag Submit(const Command& command, CompletionFn fn, void* context) override;
   void AbortTask(TaskTag tag, TmfCallback done) override;
   void LogicalUnitReset(std::uint64_t lun, TmfCallback done) override;
+  void Abandon(TaskTag tag) override;
 
   // The target-side session (the DeviceServer's nexus id); 0 before the first
   // login. After a connection loss it names the session the target may still

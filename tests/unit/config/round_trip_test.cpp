@@ -82,6 +82,8 @@ Config GenConfig() {
   t.marginal_path_window = GenSetting(dsm::Setting::kMarginalPathWindow);
   t.marginal_path_failures = GenSetting(dsm::Setting::kMarginalPathFailures);
   t.marginal_path_hold = GenSetting(dsm::Setting::kMarginalPathHold);
+  t.hedge_floor_ms = GenSetting(dsm::Setting::kHedgeFloorMs);
+  t.hedge_multiplier = GenSetting(dsm::Setting::kHedgeMultiplier);
 
   std::set<std::string> hwids;
   for (int i = *rc::gen::inRange(0, 3); i > 0; --i) {
@@ -130,7 +132,7 @@ Config GenConfig() {
         const auto lun = *rc::gen::inRange<std::uint64_t>(0, 16384);
         if (luns.insert(lun).second) tg.luns.push_back(lun);
       }
-      tg.login_timeout = GenU32(1);
+      tg.login_timeout = GenU32(1, dsm::kMaxSettingSeconds);
       c.targets.push_back(tg);
     }
   } else {
@@ -202,10 +204,9 @@ RC_GTEST_PROP(ConfigRoundTrip, FormatThenParseIsIdentity, ()) {
 // the file refuses too (one range table, dsm/settings.h). Values are drawn
 // near the bounds and anywhere in 32 bits.
 std::uint32_t GenTimerValue() {
-  return *rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(0, 3),
-                         rc::gen::inRange<std::uint32_t>(498, 503),
-                         rc::gen::inRange<std::uint32_t>(604798, 604803),
-                         rc::gen::arbitrary<std::uint32_t>());
+  return *rc::gen::oneOf(
+      rc::gen::inRange<std::uint32_t>(0, 3), rc::gen::inRange<std::uint32_t>(498, 503),
+      rc::gen::inRange<std::uint32_t>(604798, 604803), rc::gen::arbitrary<std::uint32_t>());
 }
 
 RC_GTEST_PROP(ConfigRoundTrip, WhatManagementAcceptsSavesAndLoadsAgain, ()) {
@@ -221,7 +222,8 @@ RC_GTEST_PROP(ConfigRoundTrip, WhatManagementAcceptsSavesAndLoadsAgain, ()) {
       "\nPDORemovePeriod = " + std::to_string(t.pdo_remove_period) +
       "\nRetryCount = " + std::to_string(t.retry_count) +
       "\nRetryInterval = " + std::to_string(t.retry_interval) +
-      "\n[sim]\n[[sim.port]]\nrelative_target_port = 1\n[[sim.lu]]\nlun = 0\nsize = 1048576\nowner_group = 1\n";
+      "\n[sim]\n[[sim.port]]\nrelative_target_port = 1\n[[sim.lu]]\nlun = 0\nsize = "
+      "1048576\nowner_group = 1\n";
   auto parsed = ParseConfig(text, "t.toml");
   RC_ASSERT(parsed.has_value() == accepted);
   if (!accepted) return;

@@ -23,8 +23,10 @@ struct Pending {
 
 class EngineFenceTest : public EngineFixture {
  protected:
+  virtual EngineConfig Config() { return TestConfig(); }
+
   void SetUp() override {
-    Build();
+    Build(array::DemoArrayConfig(1U << 16), Config());
     disk_ = DiskOfLu(0);
     UseFailOverOnly(disk_, 1);
     h_ = engine_->Disk(disk_);
@@ -61,9 +63,9 @@ class EngineFenceTest : public EngineFixture {
     ASSERT_TRUE(RunUntil([&] { return r->done; }, seconds(10)));
     ASSERT_TRUE(r->status.ok()) << r->status.ToString();
     for (std::size_t i = 0; i < stamps.size(); ++i) {
-      EXPECT_EQ(CheckBlock(std::span<const std::byte>(r->buf).subspan(i * 512, 512), lba + i,
-                           stamps[i]),
-                "");
+      EXPECT_EQ(
+          CheckBlock(std::span<const std::byte>(r->buf).subspan(i * 512, 512), lba + i, stamps[i]),
+          "");
     }
   }
 
@@ -73,25 +75,30 @@ class EngineFenceTest : public EngineFixture {
 
   DiskInfo Info() { return engine_->Disks()[disk_]; }
 
+  void HungLinkReleasedLate(Duration first_copy_given_up_after);
+
   std::size_t disk_ = 0;
   DiskHandle h_;
 };
 
 // Hang, then release late. W1 (blocks 100..103) goes to port 1 and is held in
-// the link; at the 2 s command timeout it is re-dispatched through port 2 and
-// completes (rule 1). W2 (102..105) overlaps it and waits; a read of 100..103
-// and a write elsewhere do not. At 6 s the link releases: the held W1 copy
-// reaches the array (its write counter on port 1 moves), then the ABORT TASK
-// sent behind it on the same connection is answered TASK DOES NOT EXIST — the
-// fence — and only then W2 goes. Final data: 100,101 from W1, 102..105 from W2.
-TEST_F(EngineFenceTest, HungLinkReleasedLateTheOverlappingWriteWaitsForTheAbortAnswer) {
+// the link; the hedge gives up on it after ~20 ms (hedge.cpp; at the 2 s
+// command timeout with the hedge off, EngineFenceNoHedgeTest) and it is
+// re-dispatched through port 2 and completes (rule 1). W2 (102..105)
+// overlaps it and waits; a read of 100..103 and a write elsewhere do not.
+// 6 s later the link releases: the held W1 copy reaches the array (its write
+// counter on port 1 moves), then the ABORT TASK sent behind it on the same
+// connection is answered TASK DOES NOT EXIST — the fence — and only then W2
+// goes. Final data: 100,101 from W1, 102..105 from W2.
+void EngineFenceTest::HungLinkReleasedLate(Duration first_copy_given_up_after) {
   fabric_->Hang(1);
   const TimePoint t0 = ex_.Now();
   auto w1 = Write(100, 4, 1);
   ASSERT_TRUE(RunUntil([&] { return w1->done; }, seconds(5)));
   EXPECT_TRUE(w1->status.ok()) << w1->status.ToString();
-  EXPECT_GE(w1->when - t0, seconds(2)) << "the command timeout";
-  EXPECT_LT(w1->when - t0, milliseconds(2100)) << "re-dispatched at once";
+  EXPECT_GE(w1->when - t0, first_copy_given_up_after);
+  EXPECT_LT(w1->when - t0, first_copy_given_up_after + milliseconds(100))
+      << "re-dispatched at once";
   EXPECT_EQ(Info().unknown_fate_writes, 1U);
 
   auto w2 = Write(102, 4, 2);
@@ -104,7 +111,8 @@ TEST_F(EngineFenceTest, HungLinkReleasedLateTheOverlappingWriteWaitsForTheAbortA
   ASSERT_TRUE(other->done) << "a write elsewhere is not held";
   EXPECT_TRUE(other->status.ok());
   for (std::size_t i = 0; i < 4; ++i) {
-    EXPECT_EQ(CheckBlock(std::span<const std::byte>(rd->buf).subspan(i * 512, 512), 100 + i, 1), "");
+    EXPECT_EQ(CheckBlock(std::span<const std::byte>(rd->buf).subspan(i * 512, 512), 100 + i, 1),
+              "");
   }
 
   const std::uint64_t port1_bytes = BytesToTarget(1);
@@ -121,6 +129,23 @@ TEST_F(EngineFenceTest, HungLinkReleasedLateTheOverlappingWriteWaitsForTheAbortA
   EXPECT_EQ(d.fence_held_writes, 1U);
   ExpectBlocks(100, {1, 1, 2, 2, 2, 2});
   fabric_->Restore(1);
+}
+
+TEST_F(EngineFenceTest, HungLinkReleasedLateTheOverlappingWriteWaitsForTheAbortAnswer) {
+  HungLinkReleasedLate(milliseconds(20));  // the hedge's floor
+}
+
+class EngineFenceNoHedgeTest : public EngineFenceTest {
+ protected:
+  EngineConfig Config() override {
+    EngineConfig c = TestConfig();
+    c.hedge_floor = Duration{0};
+    return c;
+  }
+};
+
+TEST_F(EngineFenceNoHedgeTest, HungLinkReleasedLateTheOverlappingWriteWaitsForTheAbortAnswer) {
+  HungLinkReleasedLate(seconds(2));  // the command timeout
 }
 
 // Connection lost: the copy may still be in flight (a proxy, the target's
@@ -187,7 +212,8 @@ TEST_F(EngineFenceTest, NoFenceWithinTheNoPathTimeFailsOverlappingWritesClearly)
   auto w2 = Write(103, 2, 2);
   ASSERT_TRUE(RunUntil([&] { return w2->done; }, seconds(30)));
   EXPECT_TRUE(w2->status.Is(NtStatus::kIoTimeout)) << w2->status.ToString();
-  EXPECT_NE(w2->status.message().find("blocks 103..104"), std::string::npos) << w2->status.message();
+  EXPECT_NE(w2->status.message().find("blocks 103..104"), std::string::npos)
+      << w2->status.message();
   EXPECT_GE(w2->when - recorded, seconds(19));
   EXPECT_LE(w2->when - recorded, seconds(21));
   auto w3 = Write(101, 1, 3);

@@ -51,6 +51,7 @@ class RecordingNexus final : public transport::TransportNexus {
   void LogicalUnitReset(std::uint64_t lun, transport::TmfCallback done) override {
     inner_->LogicalUnitReset(lun, std::move(done));
   }
+  void Abandon(transport::TaskTag tag) override { inner_->Abandon(tag); }
 
  private:
   std::unique_ptr<transport::TransportNexus> inner_;
