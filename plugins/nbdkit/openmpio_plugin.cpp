@@ -3,11 +3,21 @@
 //
 //   nbdkit build/…/nbdkit-openmpio-plugin.so config=FILE   (or demo=1: the embedded demo)
 //
-// Lifecycle (nbdkit-plugin(3)): .config / .config_complete parse and check
-// the file before nbdkit forks, so a bad file fails in the foreground; the
-// engine's threads start in .after_fork (threads do not survive fork) and the
-// engine stops in .unload, which nbdkit calls after every connection closed,
-// so no request of ours is outstanding then. The Runtime also opens the
+// Lifecycle (nbdkit-plugin(3)): .config / .config_complete parse the file
+// and run every check the engine's start would make (runtime::Preflight)
+// before nbdkit forks, so a config the engine cannot serve fails in the
+// foreground: the message on stderr, a non-zero exit, no socket served. The
+// engine's threads start in .after_fork (threads do not survive fork) and
+// the engine stops in .unload, which nbdkit calls after every connection
+// closed, so no request of ours is outstanding then.
+//
+// What can still fail in .after_fork (threads, the management socket,
+// discovery) is reported with nbdkit_error, which a daemonized nbdkit sends
+// to syslog (nbdkit 1.32 server/log.c: stderr before the fork, syslog after
+// it, unless --log says otherwise); nbdkit then exits 1 (server/plugins.c,
+// plugin_after_fork). As a daemon its parent has already exited 0 by then
+// (server/background.c, fork_into_background runs before after_fork), and it
+// leaves its -U socket and --pidfile behind: hence Preflight. The Runtime also opens the
 // management socket of [management] (mode 0600) in .after_fork, for mpioctl;
 // `mpioctl config save` writes back to config=FILE.
 //
@@ -20,11 +30,12 @@
 #include <nbdkit-plugin.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -33,6 +44,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "runtime/preflight.h"
 #include "runtime/runtime.h"
 #include "write_order.h"
 
@@ -88,13 +100,21 @@ int Fail(const Status& s, const char* what) {
   return -1;
 }
 
-Export& Of(void* handle) { return *static_cast<Connection*>(handle)->e; }
+Export& Of(void* handle) {
+  return *static_cast<Connection*>(handle)->e;
+}
 
 // ---- configuration ---------------------------------------------------------------
 
 int Config(const char* key, const char* value) {
   if (std::strcmp(key, "config") == 0) {
-    g.config_path = value;
+    // Absolute now: a daemon's working folder becomes / after the fork, and
+    // `mpioctl config save` writes this path back (nbdkit_realpath also
+    // says at once when the file does not exist).
+    char* real = nbdkit_realpath(value);
+    if (real == nullptr) return -1;
+    g.config_path = real;
+    std::free(real);
     return 0;
   }
   if (std::strcmp(key, "demo") == 0) {
@@ -123,8 +143,10 @@ int Config(const char* key, const char* value) {
     *t.into = v;
     return 0;
   }
-  nbdkit_error("openmpio: unknown parameter '%s' (config=FILE, demo=1, reactors=N, "
-               "reactor-spin-us=N, wait-spin-us=N)", key);
+  nbdkit_error(
+      "openmpio: unknown parameter '%s' (config=FILE, demo=1, reactors=N, "
+      "reactor-spin-us=N, wait-spin-us=N)",
+      key);
   return -1;
 }
 
@@ -135,19 +157,18 @@ int ConfigComplete() {
   }
   if (g.config_path.empty()) {
     g.config = openmpio::config::DemoConfig();
-    return 0;
+  } else {
+    auto loaded = openmpio::config::LoadConfig(g.config_path);
+    if (!loaded) {
+      nbdkit_error("openmpio: %s", loaded.error().ToString().c_str());
+      return -1;
+    }
+    g.config = std::move(*loaded);
   }
-  auto loaded = openmpio::config::LoadConfig(g.config_path);
-  if (!loaded) {
-    nbdkit_error("openmpio: %s", loaded.error().ToString().c_str());
-    return -1;
-  }
-  g.config = std::move(*loaded);
-  if (!g.config.targets.empty()) {
-    // Refuse before forking, with the same words Runtime::Start would use.
-    nbdkit_error("openmpio: %s: [[target]] %s: the iSCSI transport arrives with a later issue; "
-                 "use [sim]",
-                 g.config_path.c_str(), g.config.targets.front().name.c_str());
+  // Before the fork: what Runtime::Start would refuse after it.
+  if (Status s = rt::Preflight(g.config); !s.ok()) {
+    nbdkit_error("openmpio: %s: %s", g.config_path.empty() ? "demo" : g.config_path.c_str(),
+                 s.ToString().c_str());
     return -1;
   }
   return 0;
@@ -168,12 +189,13 @@ std::shared_ptr<Export> MakeExport(const openmpio::engine::DiskInfo& d) {
   const std::uint64_t physical = std::uint64_t{d.block_size} << (d.physical_block_exponent & 15);
   const std::uint64_t optimal = std::uint64_t{d.optimal_transfer_blocks} * d.block_size;
   std::uint64_t preferred = std::max<std::uint64_t>({physical, 512, d.block_size});
-  if (optimal > preferred && optimal <= (32U << 20) && optimal % preferred == 0) preferred = optimal;
+  if (optimal > preferred && optimal <= (32U << 20) && optimal % preferred == 0)
+    preferred = optimal;
   e->preferred_bytes = static_cast<std::uint32_t>(preferred);
   e->can_trim = d.lbpme && d.lbpu;
   e->can_unmap_zero = d.lbpme && d.lbpws;
-  e->description = d.vendor + " " + d.product + " " + d.name + " (" +
-                   std::to_string(d.paths.size()) + " paths)";
+  e->description =
+      d.vendor + " " + d.product + " " + d.name + " (" + std::to_string(d.paths.size()) + " paths)";
   nbdkit_debug("openmpio: export %s: %s, %llu bytes", e->name.c_str(), e->description.c_str(),
                static_cast<unsigned long long>(e->size));
   return e;
@@ -202,15 +224,16 @@ int AfterFork() {
   if (g.reactors) options.reactors = *g.reactors;
   if (g.reactor_spin_us) options.reactor_spin = std::chrono::microseconds(*g.reactor_spin_us);
   if (g.wait_spin_us) options.sync_wait_spin = std::chrono::microseconds(*g.wait_spin_us);
-  nbdkit_debug("openmpio: %zu reactor thread(s), reactor spin %lld us, caller spin %lld us",
-               options.reactors != 0 ? options.reactors : rt::DefaultReactors(),
-               static_cast<long long>(
-                   std::chrono::duration_cast<std::chrono::microseconds>(options.reactor_spin).count()),
-               static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                          options.sync_wait_spin)
-                                          .count()));
+  nbdkit_debug(
+      "openmpio: %zu reactor thread(s), reactor spin %lld us, caller spin %lld us",
+      options.reactors != 0 ? options.reactors : rt::DefaultReactors(),
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::microseconds>(options.reactor_spin).count()),
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::microseconds>(options.sync_wait_spin).count()));
   auto started = rt::Runtime::Start(g.config, options);
   if (!started) {
+    // After the fork: syslog when nbdkit is a daemon (see the top of the file).
     nbdkit_error("openmpio: starting the engine: %s", started.error().ToString().c_str());
     return -1;
   }
@@ -264,9 +287,13 @@ void* Open(int /*readonly*/) {
   return nullptr;
 }
 
-void Close(void* handle) { delete static_cast<Connection*>(handle); }
+void Close(void* handle) {
+  delete static_cast<Connection*>(handle);
+}
 
-const char* ExportDescription(void* handle) { return Of(handle).description.c_str(); }
+const char* ExportDescription(void* handle) {
+  return Of(handle).description.c_str();
+}
 
 // Live: a LU the target resized (2A/09) is seen at its new size by the next
 // connection.
@@ -292,24 +319,40 @@ int BlockSize(void* handle, uint32_t* minimum, uint32_t* preferred, uint32_t* ma
   return 0;
 }
 
-int CanWrite(void*) { return 1; }
-int CanFlush(void*) { return 1; }
-int IsRotational(void*) { return 0; }
+int CanWrite(void*) {
+  return 1;
+}
+int CanFlush(void*) {
+  return 1;
+}
+int IsRotational(void*) {
+  return 0;
+}
 // FUA: the engine sets FUA in WRITE(16) where the LU reports DPOFUA, and
 // otherwise writes then synchronizes the cache itself — native either way.
-int CanFua(void*) { return NBDKIT_FUA_NATIVE; }
+int CanFua(void*) {
+  return NBDKIT_FUA_NATIVE;
+}
 // Trim only where the LU provisions thinly and accepts UNMAP (LBPME, LBPU).
-int CanTrim(void* handle) { return Of(handle).can_trim ? 1 : 0; }
+int CanTrim(void* handle) {
+  return Of(handle).can_trim ? 1 : 0;
+}
 // WRITE SAME(16) zeroes on any direct-access LU; MAY_TRIM is honoured only
 // where WRITE SAME may unmap (LBPWS).
-int CanZero(void*) { return 1; }
+int CanZero(void*) {
+  return 1;
+}
 // WRITE SAME is executed by the target: we never fall back to writing zero
 // buffers over the paths, so a fast zero is never slower than the target.
-int CanFastZero(void*) { return 1; }
+int CanFastZero(void*) {
+  return 1;
+}
 // Every connection goes through the one engine in this process to the same
 // LU: a flush on any connection is a SYNCHRONIZE CACHE of the LU, which
 // covers every write completed before it, whichever connection sent it.
-int CanMultiConn(void*) { return 1; }
+int CanMultiConn(void*) {
+  return 1;
+}
 
 // ---- data ----------------------------------------------------------------------------
 
@@ -335,7 +378,8 @@ int Pread(void* handle, void* buf, uint32_t count, uint64_t offset, uint32_t /*f
 // one block, or an aligned write racing the patch, would be partly undone.
 // The plugin does this itself because a plugin cannot impose nbdkit's
 // blocksize filter on the users who start it.
-Status ReadModifyWrite(Export& e, std::uint64_t offset, const std::byte* data, std::uint64_t count) {
+Status ReadModifyWrite(Export& e, std::uint64_t offset, const std::byte* data,
+                       std::uint64_t count) {
   const std::uint64_t bs = e.block_size;
   const std::uint64_t first = offset / bs * bs;
   const std::uint64_t end = (offset + count + bs - 1) / bs * bs;

@@ -100,8 +100,10 @@ void ExecuteLocked(ArrayState& s, Command& cmd) {
   const bool ua_exempt = opcode == scsi::op::kInquiry || opcode == scsi::op::kReportLuns ||
                          opcode == scsi::op::kRequestSense;
   if (cmd.lu == nullptr && !ua_exempt) {
-    CheckCondition(cmd.response, scsi::SenseSpec{scsi::SenseKey::kIllegalRequest,
-                                                 scsi::asc::kLogicalUnitNotSupported, {}, false});
+    CheckCondition(
+        cmd.response,
+        scsi::SenseSpec{
+            scsi::SenseKey::kIllegalRequest, scsi::asc::kLogicalUnitNotSupported, {}, false});
     return;
   }
   if (!ua_exempt) {
@@ -149,7 +151,8 @@ Expected<LuState> MakeLu(const ArrayConfig& c, const LuConfig& lc) {
     lu.groups[g.target_port_group].state = g.state;
   }
   for (const auto& [id, g] : lu.groups) {
-    if (!first_optimized && g.state == AsymmetricAccessState::kActiveOptimized) first_optimized = id;
+    if (!first_optimized && g.state == AsymmetricAccessState::kActiveOptimized)
+      first_optimized = id;
   }
   lu.preferred_group = lc.preferred_group.value_or(first_optimized.value_or(0));
   lu.naa = NaaDesignator(c, lc.lun);
@@ -160,7 +163,7 @@ Expected<LuState> MakeLu(const ArrayConfig& c, const LuConfig& lc) {
 }  // namespace
 
 Expected<std::unique_ptr<Array>> Array::Create(const ArrayConfig& config) {
-  Status st = ValidateConfig(config);
+  Status st = CheckConfig(config);
   if (!st.ok()) return MakeUnexpected(std::move(st));
   auto s = std::make_unique<State>();
   s->config = config;
@@ -181,7 +184,9 @@ Expected<std::unique_ptr<Array>> Array::Create(const ArrayConfig& config) {
 Array::Array(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Array::~Array() = default;
 
-const ArrayConfig& Array::config() const noexcept { return state_->config; }
+const ArrayConfig& Array::config() const noexcept {
+  return state_->config;
+}
 
 ItNexusId Array::AttachNexus(std::uint16_t relative_target_port, const std::string& initiator_name,
                              std::uint64_t isid) {
@@ -284,8 +289,9 @@ Status Array::SetCapacity(std::uint64_t lun, std::uint64_t blocks) {
   std::lock_guard<std::mutex> lock(state_->mu);
   State& s = *state_;
   const auto lu = s.lus.find(lun);
-  if (lu == s.lus.end()) return Status(NtStatus::kNoSuchDevice, "array: no LU " + std::to_string(lun));
-  if (blocks == 0 || blocks > (std::uint64_t{1} << 48)) {
+  if (lu == s.lus.end())
+    return Status(NtStatus::kNoSuchDevice, "array: no LU " + std::to_string(lun));
+  if (blocks == 0 || blocks > kMaxLuBlocks) {
     return InvalidParameter("array: capacity must be 1..2^48 blocks");
   }
   LuState& l = lu->second;
@@ -303,7 +309,8 @@ namespace {
 // can still address.
 void AnnounceLunChange(Array::State& s) {
   for (auto& [id, n] : s.nexuses) {
-    for (const auto& [lun, lu] : s.lus) QueueUnitAttention(n, lun, scsi::asc::kReportedLunsDataChanged);
+    for (const auto& [lun, lu] : s.lus)
+      QueueUnitAttention(n, lun, scsi::asc::kReportedLunsDataChanged);
   }
 }
 
@@ -317,7 +324,7 @@ Status Array::AddLogicalUnit(const LuConfig& lu) {
   }
   ArrayConfig next = s.config;
   next.lus.push_back(lu);
-  Status st = ValidateConfig(next);
+  Status st = CheckConfig(next);
   if (!st.ok()) return st;
   auto made = MakeLu(next, lu);
   if (!made) return std::move(made).error();
@@ -362,7 +369,8 @@ Expected<PortCounters> Array::Counters(std::uint16_t relative_target_port) const
   std::lock_guard<std::mutex> lock(state_->mu);
   const auto p = state_->ports.find(relative_target_port);
   if (p == state_->ports.end()) {
-    return MakeUnexpected(InvalidParameter("array: no port " + std::to_string(relative_target_port)));
+    return MakeUnexpected(
+        InvalidParameter("array: no port " + std::to_string(relative_target_port)));
   }
   return p->second.counters;
 }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,9 +53,9 @@ enum class BackingKind : std::uint8_t {
 };
 
 struct LuConfig {
-  std::uint64_t lun = 0;              // 0..16383
-  std::uint64_t blocks = 0;           // capacity in logical blocks, > 0
-  std::uint32_t block_size = 512;     // 512, 1024, 2048 or 4096
+  std::uint64_t lun = 0;           // 0..kMaxLun
+  std::uint64_t blocks = 0;        // capacity in logical blocks, 1..kMaxLuBlocks
+  std::uint32_t block_size = 512;  // 512, 1024, 2048 or 4096
   // The access state of this LU through each group: every group must be
   // listed once (with TPGS none the list may be empty: every port is active).
   // Transitioning and logical-block dependent are not initial states.
@@ -63,17 +64,17 @@ struct LuConfig {
   // whose initial state is Active/Optimized.
   std::optional<std::uint16_t> preferred_group;
   BackingKind backing = BackingKind::kMemory;
-  std::string backing_path;           // kSparseFile: created / extended to the capacity
-  bool write_cache = true;            // WCE: writes are volatile until SYNCHRONIZE CACHE / FUA
-  bool thin = true;                   // LBPME: UNMAP and WRITE SAME with UNMAP free blocks
-  std::string serial;                 // VPD 0x80; default derived from target name and LUN
+  std::string backing_path;  // kSparseFile: created / extended to the capacity
+  bool write_cache = true;   // WCE: writes are volatile until SYNCHRONIZE CACHE / FUA
+  bool thin = true;          // LBPME: UNMAP and WRITE SAME with UNMAP free blocks
+  std::string serial;        // VPD 0x80; default derived from target name and LUN
 };
 
 struct ArrayConfig {
   std::string target_name = "iqn.2024-01.org.openmpio:array";  // iSCSI name, SCSI name string
-  std::string vendor = "OPENMPIO";   // INQUIRY, at most 8 ASCII characters
+  std::string vendor = "OPENMPIO";    // INQUIRY, at most 8 ASCII characters
   std::string product = "SIM ARRAY";  // at most 16
-  std::string revision = "0001";     // at most 4
+  std::string revision = "0001";      // at most 4
   scsi::Tpgs tpgs = scsi::Tpgs::kBoth;
   // Implicit transitions stay in Transitioning this long; also the IMPLICIT
   // TRANSITION TIME of RTPG's extended header (whole seconds, 0..255).
@@ -95,6 +96,21 @@ struct ArrayConfig {
   std::vector<LuConfig> lus;
   std::uint64_t seed = 1;  // fault probabilities and corruption patterns
 };
+
+// The limits CheckConfig enforces; SetCapacity and capacity faults use the
+// same block limit.
+inline constexpr std::uint64_t kMaxLun = 16383;  // flat space addressing (SAM-5 4.7)
+inline constexpr std::uint64_t kMaxLuBlocks = std::uint64_t{1} << 48;
+// RTPG's TARGET PORT COUNT is one byte (SPC-4 6.36 table 167): a group with
+// more ports could not list them all.
+inline constexpr std::size_t kMaxPortsPerGroup = 255;
+
+// Every check Array::Create makes before it builds anything (Create calls
+// it): names and identities, ports and groups, and each LU (LUN, block size,
+// 1..kMaxLuBlocks blocks, backing, serial, initial states, preferred
+// group). STATUS_INVALID_PARAMETER naming the first mistake, or OK. Pure:
+// it opens no file, so Create may still fail to open a sparse file.
+[[nodiscard]] Status CheckConfig(const ArrayConfig& config);
 
 // The demo shape: 2 groups x 2 ports (ports 1,2 in group 1; 3,4 in group 2),
 // LU 0 A/O through group 1 and A/N through group 2, LU 1 the opposite (per-LU
@@ -121,7 +137,7 @@ enum class FaultCommands : std::uint8_t { kMedia, kAll };
 struct FaultSpec {
   FaultScope scope = FaultScope::kLogicalUnit;
   std::uint16_t relative_target_port = 0;  // kPort
-  std::uint64_t lun = 0;                   // kLogicalUnit, and the LU of kCorruptRead / kCapacityChange
+  std::uint64_t lun = 0;  // kLogicalUnit, and the LU of kCorruptRead / kCapacityChange
   FaultKind kind = FaultKind::kStatus;
   FaultCommands commands = FaultCommands::kMedia;
   scsi::ScsiStatus status = scsi::ScsiStatus::kBusy;  // kStatus: not GOOD nor CHECK CONDITION
@@ -157,9 +173,9 @@ struct GroupStateView {
 
 class Array final : public DeviceServer {
  public:
-  // Validates `config` (every mistake is STATUS_INVALID_PARAMETER with a
-  // message naming it); a sparse file that cannot be opened is
-  // STATUS_IO_DEVICE_ERROR.
+  // Checks `config` with CheckConfig (every mistake is
+  // STATUS_INVALID_PARAMETER with a message naming it); a sparse file that
+  // cannot be opened is STATUS_IO_DEVICE_ERROR.
   [[nodiscard]] static Expected<std::unique_ptr<Array>> Create(const ArrayConfig& config);
   ~Array() override;
   Array(const Array&) = delete;
@@ -170,8 +186,7 @@ class Array final : public DeviceServer {
                         std::uint64_t isid) override;
   void DetachNexus(ItNexusId nexus) override;
   CommandResponse Execute(const CommandRequest& request, TimePoint now) override;
-  TaskManagementResult LogicalUnitReset(ItNexusId nexus, std::uint64_t lun,
-                                        TimePoint now) override;
+  TaskManagementResult LogicalUnitReset(ItNexusId nexus, std::uint64_t lun, TimePoint now) override;
 
   // ---- control ----
   // Changes the state of (lun, group) as the array itself would (RTPG status
@@ -183,8 +198,7 @@ class Array final : public DeviceServer {
                                       AsymmetricAccessState state, TimePoint now,
                                       bool implicit_transition = false);
   [[nodiscard]] Expected<GroupStateView> GroupState(std::uint64_t lun,
-                                                    std::uint16_t target_port_group,
-                                                    TimePoint now);
+                                                    std::uint16_t target_port_group, TimePoint now);
 
   [[nodiscard]] Expected<FaultId> InjectFault(const FaultSpec& fault, TimePoint now);
   [[nodiscard]] Status ClearFault(FaultId id);

@@ -66,7 +66,7 @@ struct ActiveFault {
 struct Array::State {
   ArrayConfig config;
   mutable std::mutex mu;
-  std::map<std::uint16_t, PortState> ports;                 // by relative target port
+  std::map<std::uint16_t, PortState> ports;                    // by relative target port
   std::map<std::uint16_t, std::vector<std::uint16_t>> groups;  // group -> its ports, ascending
   std::map<std::uint64_t, LuState> lus;
   std::map<ItNexusId, NexusState> nexuses;
@@ -124,8 +124,7 @@ void HandleStpg(ArrayState& s, Command& cmd, const scsi::StpgCdb& cdb);
 // Queues `code` for `lun` on every nexus except `except` (0: none). A reset
 // (29/xx) replaces what is pending: SAM-5 lets it hide older conditions, and
 // the engine refreshes ALUA on any 29/xx (spec/scsi-alua.md).
-void QueueUnitAttention(ArrayState& s, std::uint64_t lun, scsi::AscAscq code,
-                        ItNexusId except = 0);
+void QueueUnitAttention(ArrayState& s, std::uint64_t lun, scsi::AscAscq code, ItNexusId except = 0);
 void QueueUnitAttention(NexusState& n, std::uint64_t lun, scsi::AscAscq code);
 // Takes the oldest pending UA of (nexus, lun).
 [[nodiscard]] std::optional<scsi::AscAscq> TakeUnitAttention(NexusState& n, std::uint64_t lun);
@@ -155,7 +154,7 @@ void HandleModeSense(ArrayState& s, Command& cmd, const scsi::ModeSense10Cdb& cd
 void CorruptRead(ArrayState& s, const Command& cmd, std::uint64_t lba, scsi::MutableBytes data);
 
 // ---- config (config.cpp) ----------------------------------------------------------
-[[nodiscard]] Status ValidateConfig(const ArrayConfig& c);
+// CheckConfig is public (array.h).
 [[nodiscard]] std::vector<std::byte> NaaDesignator(const ArrayConfig& c, std::uint64_t lun);
 [[nodiscard]] std::string DefaultSerial(const ArrayConfig& c, std::uint64_t lun);
 

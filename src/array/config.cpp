@@ -1,7 +1,8 @@
-// ArrayConfig: validation (one message per mistake), the demo shape, and the
+// ArrayConfig: CheckConfig (one message per mistake), the demo shape, and the
 // identities derived from the target name.
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "array/array_state.h"
@@ -22,11 +23,13 @@ bool PrintableAscii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
 }
 
-Status Bad(const std::string& what) { return InvalidParameter("array config: " + what); }
+Status Bad(const std::string& what) {
+  return InvalidParameter("array config: " + what);
+}
 
 Status ValidateLu(const ArrayConfig& c, const LuConfig& lu, const std::set<std::uint16_t>& groups) {
   const std::string name = "LU " + std::to_string(lu.lun);
-  if (lu.lun > 16383) {
+  if (lu.lun > kMaxLun) {
     return Bad(name + ": LUN above 16383 (flat space addressing, SAM-5 4.7)");
   }
   if (lu.block_size != 512 && lu.block_size != 1024 && lu.block_size != 2048 &&
@@ -35,7 +38,11 @@ Status ValidateLu(const ArrayConfig& c, const LuConfig& lu, const std::set<std::
                " (512, 1024, 2048 or 4096)");
   }
   if (lu.blocks == 0) return Bad(name + ": zero blocks");
-  if (lu.blocks > (std::uint64_t{1} << 48)) return Bad(name + ": more than 2^48 blocks");
+  if (lu.blocks > kMaxLuBlocks) {
+    return Bad(name + ": " + std::to_string(lu.blocks) + " blocks of " +
+               std::to_string(lu.block_size) + " bytes; at most 2^48 (" +
+               std::to_string(kMaxLuBlocks) + ") blocks");
+  }
   if (lu.backing == BackingKind::kSparseFile && lu.backing_path.empty()) {
     return Bad(name + ": sparse file backing without a path");
   }
@@ -73,7 +80,7 @@ Status ValidateLu(const ArrayConfig& c, const LuConfig& lu, const std::set<std::
 
 }  // namespace
 
-Status ValidateConfig(const ArrayConfig& c) {
+Status CheckConfig(const ArrayConfig& c) {
   if (c.target_name.empty() || c.target_name.size() > 223 || !PrintableAscii(c.target_name)) {
     return Bad("target name must be 1..223 printable characters (RFC 7143 4.2.7.1)");
   }
@@ -88,7 +95,7 @@ Status ValidateConfig(const ArrayConfig& c) {
   if (c.ieee_company_id > 0xFFFFFF) return Bad("IEEE company id is 24 bits");
   if (c.ports.empty()) return Bad("no target ports");
   std::set<std::uint16_t> ports;
-  std::set<std::uint16_t> groups;
+  std::map<std::uint16_t, std::size_t> group_ports;
   for (const PortConfig& p : c.ports) {
     if (p.relative_target_port == 0) return Bad("relative target port 0 is reserved");
     if (p.target_port_group == 0) return Bad("target port group 0 is reserved");
@@ -96,8 +103,14 @@ Status ValidateConfig(const ArrayConfig& c) {
       return Bad("relative target port " + std::to_string(p.relative_target_port) +
                  " listed twice");
     }
-    groups.insert(p.target_port_group);
+    if (++group_ports[p.target_port_group] > kMaxPortsPerGroup) {
+      return Bad("target port group " + std::to_string(p.target_port_group) + " has more than " +
+                 std::to_string(kMaxPortsPerGroup) +
+                 " ports (RTPG's TARGET PORT COUNT is one byte, SPC-4 6.36)");
+    }
   }
+  std::set<std::uint16_t> groups;
+  for (const auto& [g, n] : group_ports) groups.insert(g);
   std::set<std::uint64_t> luns;
   for (const LuConfig& lu : c.lus) {
     if (!luns.insert(lu.lun).second) return Bad("LU " + std::to_string(lu.lun) + " listed twice");

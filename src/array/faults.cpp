@@ -29,7 +29,8 @@ bool Hits(ArrayState& s, ActiveFault& f) {
 }
 
 void RetireSpent(ArrayState& s) {
-  std::erase_if(s.faults, [](const ActiveFault& f) { return f.spec.count != 0 && f.remaining == 0; });
+  std::erase_if(s.faults,
+                [](const ActiveFault& f) { return f.spec.count != 0 && f.remaining == 0; });
 }
 
 }  // namespace
@@ -49,8 +50,9 @@ Status ValidateFault(const ArrayState& s, const FaultSpec& f) {
   switch (f.kind) {
     case FaultKind::kStatus:
       if (f.status == scsi::ScsiStatus::kGood || f.status == scsi::ScsiStatus::kCheckCondition) {
-        return InvalidParameter("fault: a status fault is neither GOOD nor CHECK CONDITION "
-                                "(use a sense fault)");
+        return InvalidParameter(
+            "fault: a status fault is neither GOOD nor CHECK CONDITION "
+            "(use a sense fault)");
       }
       return OkStatus();
     case FaultKind::kSense:
@@ -65,7 +67,7 @@ Status ValidateFault(const ArrayState& s, const FaultSpec& f) {
       if (f.block_count == 0) return InvalidParameter("fault: corrupt-on-read of zero blocks");
       return OkStatus();
     case FaultKind::kCapacityChange:
-      if (f.new_blocks == 0 || f.new_blocks > (std::uint64_t{1} << 48)) {
+      if (f.new_blocks == 0 || f.new_blocks > kMaxLuBlocks) {
         return InvalidParameter("fault: new capacity must be 1..2^48 blocks");
       }
       return OkStatus();
@@ -112,8 +114,8 @@ void CorruptRead(ArrayState& s, const Command& cmd, std::uint64_t lba, scsi::Mut
     if (f.spec.scope == FaultScope::kPort && f.spec.relative_target_port != cmd.port) continue;
     const std::uint64_t first = std::max(lba, f.spec.first_lba);
     const std::uint64_t end =
-        std::min(lba + blocks, f.spec.first_lba + std::min(f.spec.block_count,
-                                                           UINT64_MAX - f.spec.first_lba));
+        std::min(lba + blocks,
+                 f.spec.first_lba + std::min(f.spec.block_count, UINT64_MAX - f.spec.first_lba));
     if (first >= end || !Hits(s, f)) continue;
     for (std::uint64_t b = first; b < end; ++b) {
       // One byte per block, at a seeded offset, XORed with a non-zero value:

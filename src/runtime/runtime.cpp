@@ -10,6 +10,7 @@
 
 #include "config/to_array.h"
 #include "runtime/policy_request.h"
+#include "runtime/preflight.h"
 #include "transport/sim/sim_nexus.h"
 
 namespace openmpio::runtime {
@@ -59,17 +60,9 @@ std::size_t DefaultReactors() noexcept {
 
 Expected<std::unique_ptr<Runtime>> Runtime::Start(const config::Config& config,
                                                   RuntimeOptions options) {
-  if (!config.targets.empty()) {
-    const config::IscsiTargetConfig& t = config.targets.front();
-    return MakeUnexpected(
-        Status(NtStatus::kNotSupported,
-               t.origins.Of("", "[[target]]") + " (" + t.name +
-                   "): the iSCSI transport arrives with a later issue; use [sim]"));
-  }
-  if (!config.sim) {
-    return MakeUnexpected(
-        InvalidParameter("the configuration has neither [sim] nor [[target]]: nothing to serve"));
-  }
+  // Everything that can be checked before a thread starts (preflight.h),
+  // the checks a forking front end makes before its fork.
+  if (Status s = Preflight(config); !s.ok()) return MakeUnexpected(std::move(s));
   if (options.reactors == 0) options.reactors = DefaultReactors();
   std::unique_ptr<Runtime> rt(new Runtime(config, options));
   if (Status s = rt->Build(); !s.ok()) {
