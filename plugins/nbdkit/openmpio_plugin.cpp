@@ -12,13 +12,18 @@
 // closed, so no request of ours is outstanding then.
 //
 // What can still fail in .after_fork (threads, the management socket,
-// discovery) is reported with nbdkit_error, which a daemonized nbdkit sends
-// to syslog (nbdkit 1.32 server/log.c: stderr before the fork, syslog after
-// it, unless --log says otherwise); nbdkit then exits 1 (server/plugins.c,
-// plugin_after_fork). As a daemon its parent has already exited 0 by then
-// (server/background.c, fork_into_background runs before after_fork), and it
-// leaves its -U socket and --pidfile behind: hence Preflight. The Runtime also opens the
-// management socket of [management] (mode 0600) in .after_fork, for mpioctl;
+// discovery, [[disk]] settings the method refuses) is reported with
+// nbdkit_error, which a daemonized nbdkit sends to syslog (nbdkit 1.32
+// server/log.c: stderr before the fork, syslog after it, unless --log says
+// otherwise); nbdkit then exits 1 (server/plugins.c, plugin_after_fork). As a
+// daemon its parent would have exited 0 already (server/background.c: the
+// parent exit()s right after fork, before .after_fork runs) and left its -U
+// socket and --pidfile behind. So the parent waits: a pipe made in
+// .config_complete carries the child's verdict, and an atexit handler in the
+// parent (exit() runs it) reads it and exits 1 unless the engine started —
+// the readiness hand-off of forking daemons. In the foreground there is no
+// fork and the handler stands down. The Runtime also opens the management
+// socket of [management] (mode 0600) in .after_fork, for mpioctl;
 // `mpioctl config save` writes back to config=FILE.
 //
 // Data calls: nbdkit calls are synchronous; each one issues the engine's
@@ -27,7 +32,9 @@
 // Errors: nbdkit_error with the Status text, nbdkit_set_error with the errno
 // of runtime::ErrnoFromStatus (the one table), then -1.
 #define NBDKIT_API_VERSION 2
+#include <fcntl.h>
 #include <nbdkit-plugin.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -150,6 +157,59 @@ int Config(const char* key, const char* value) {
   return -1;
 }
 
+// ---- the daemon's start-up verdict (see the top of the file) -------------------
+
+struct StartupVerdict {
+  int read_fd = -1;
+  int write_fd = -1;
+  pid_t pid = 0;            // the process that made the pipe: nbdkit before the fork
+  bool stand_down = false;  // no fork happened (foreground): nobody waits
+};
+StartupVerdict verdict;
+
+// atexit, in every process that exits: only nbdkit's parent after the fork
+// (same pid, not stood down) waits for the child's byte; EOF means the child
+// died first.
+void WaitForStartupVerdict() {
+  if (::getpid() != verdict.pid || verdict.stand_down || verdict.read_fd < 0) return;
+  if (verdict.write_fd >= 0) ::close(verdict.write_fd);
+  char ok = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(verdict.read_fd, &ok, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n == 1 && ok == 1) return;
+  std::fputs("nbdkit: openmpio: the engine did not start (its reason is in syslog)\n", stderr);
+  ::_exit(EXIT_FAILURE);
+}
+
+void OpenStartupVerdict() {
+  int fds[2] = {-1, -1};
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;  // no pipe: the parent does not wait
+  verdict.read_fd = fds[0];
+  verdict.write_fd = fds[1];
+  verdict.pid = ::getpid();
+  std::atexit(WaitForStartupVerdict);
+}
+
+// .after_fork, before the engine starts: the foreground stands down.
+void TakeStartupVerdict() {
+  if (::getpid() == verdict.pid) {
+    verdict.stand_down = true;
+    return;
+  }
+  if (verdict.read_fd >= 0) ::close(verdict.read_fd);
+  verdict.read_fd = -1;
+}
+
+void SendStartupVerdict(bool started) {
+  if (verdict.write_fd < 0 || verdict.stand_down) return;
+  const char ok = started ? 1 : 0;
+  [[maybe_unused]] const ssize_t n = ::write(verdict.write_fd, &ok, 1);
+  ::close(verdict.write_fd);
+  verdict.write_fd = -1;
+}
+
 int ConfigComplete() {
   if (!g.config_path.empty() && g.demo) {
     nbdkit_error("openmpio: give config=FILE or demo=1, not both");
@@ -171,6 +231,7 @@ int ConfigComplete() {
                  s.ToString().c_str());
     return -1;
   }
+  OpenStartupVerdict();
   return 0;
 }
 
@@ -219,6 +280,7 @@ void RefreshExports() {
 }
 
 int AfterFork() {
+  TakeStartupVerdict();
   rt::RuntimeOptions options;
   options.config_path = g.config_path;  // mpioctl config save writes it back
   if (g.reactors) options.reactors = *g.reactors;
@@ -235,10 +297,12 @@ int AfterFork() {
   if (!started) {
     // After the fork: syslog when nbdkit is a daemon (see the top of the file).
     nbdkit_error("openmpio: starting the engine: %s", started.error().ToString().c_str());
+    SendStartupVerdict(false);
     return -1;
   }
   g.runtime = std::move(*started);
   RefreshExports();
+  SendStartupVerdict(true);
   return 0;
 }
 

@@ -14,9 +14,9 @@
 namespace openmpio::nbdtest {
 namespace {
 
-#define REQUIRE_PROGRAM(name)                                              \
-  do {                                                                     \
-    if (!HaveProgram(name)) GTEST_SKIP() << name << " is not installed";   \
+#define REQUIRE_PROGRAM(name)                                            \
+  do {                                                                   \
+    if (!HaveProgram(name)) GTEST_SKIP() << name << " is not installed"; \
   } while (0)
 
 #define START_SERVER(var, dir)                                                      \
@@ -81,7 +81,8 @@ TEST(Runtime, DemoStartsDiscoversTwoDisksAndStopsCleanly) {
   // Synchronous I/O from this (non-engine) thread, through the sync wrappers.
   engine::DiskHandle h = (*rt)->Disk(0);
   std::vector<std::byte> out(8192), in(8192);
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = std::byte(static_cast<std::uint8_t>(i ^ 0x5A));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = std::byte(static_cast<std::uint8_t>(i ^ 0x5A));
   ASSERT_TRUE(runtime::SyncWrite(h, 1 << 20, out).ok());
   ASSERT_TRUE(runtime::SyncRead(h, 1 << 20, in).ok());
   EXPECT_EQ(in, out);
@@ -102,7 +103,8 @@ TEST(Example, BasicIoRunsAndVerifies) {
   if (!std::filesystem::exists(exe)) GTEST_SKIP() << "build the example_basic_io target first";
   RunResult r = Sh(exe, 50);
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("basic_io: wrote, read back and verified 1048576 bytes"), std::string::npos)
+  EXPECT_NE(r.output.find("basic_io: wrote, read back and verified 1048576 bytes"),
+            std::string::npos)
       << r.output;
 }
 
@@ -111,11 +113,18 @@ TEST(Example, BasicIoRunsAndVerifies) {
 TEST(Nbdkit, RefusesAnIscsiConfigBeforeServing) {
   REQUIRE_PROGRAM("nbdkit");
   TempDir dir;
-  WriteFile(dir / "bad.toml",
-            "[[target]]\nname = \"iqn.2024-01.org.example:disk\"\nportals = [\"127.0.0.1:3260\"]\n");
-  RunResult r = Sh("nbdkit -U " + (dir / "sock") + " " + kPlugin + " config=" + (dir / "bad.toml"), 20);
+  WriteFile(
+      dir / "bad.toml",
+      "[[target]]\nname = \"iqn.2024-01.org.example:disk\"\nportals = [\"127.0.0.1:3260\"]\n");
+  RunResult r =
+      Sh("nbdkit -U " + (dir / "sock") + " " + kPlugin + " config=" + (dir / "bad.toml"), 20);
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("iSCSI transport arrives with a later issue"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("iSCSI transport arrives with a later issue"), std::string::npos)
+      << r.output;
+  // Its line (issue 13 item 8).
+  EXPECT_NE(r.output.find("bad.toml:1:1: target[0] (iqn.2024-01.org.example:disk)"),
+            std::string::npos)
+      << r.output;
 }
 
 // The plugin's thread settings: out of range or not a number is refused
@@ -127,8 +136,8 @@ TEST(Nbdkit, ThreadSettingsAreCheckedBeforeServingAndApplied) {
   TempDir dir;
   WriteFile(dir / "ok.toml", SmallConfig());
   for (const char* bad : {"reactors=0", "reactors=65", "reactor-spin-us=10001", "wait-spin-us=x"}) {
-    RunResult r = Sh("nbdkit -U " + (dir / "bad.sock") + " " + kPlugin + " config=" +
-                         (dir / "ok.toml") + " " + bad,
+    RunResult r = Sh("nbdkit -U " + (dir / "bad.sock") + " " + kPlugin +
+                         " config=" + (dir / "ok.toml") + " " + bad,
                      20);
     EXPECT_NE(r.exit_code, 0) << bad;
     EXPECT_NE(r.output.find(std::string(bad).substr(0, std::string(bad).find('='))),
@@ -186,7 +195,8 @@ TEST(QemuImg, InfoAndConvertRoundTrip) {
 
   const std::string pat = dir / "pattern.raw", back = dir / "back.raw";
   ASSERT_EQ(Sh("head -c 67108864 /dev/urandom > " + pat).exit_code, 0);
-  RunResult to = Sh("qemu-img convert -n -f raw -O raw " + pat + " \"" + server.Uri("alpha") + "\"");
+  RunResult to =
+      Sh("qemu-img convert -n -f raw -O raw " + pat + " \"" + server.Uri("alpha") + "\"");
   ASSERT_EQ(to.exit_code, 0) << to.output;
   RunResult from = Sh("qemu-img convert -f raw -O raw \"" + server.Uri("alpha") + "\" " + back);
   ASSERT_EQ(from.exit_code, 0) << from.output;
@@ -221,10 +231,10 @@ TEST(Fio, RandomWritesVerifiedWithCrc32c) {
   START_SERVER(server, dir);
   // fio's nbd engine takes the URI; ',' would end the option value, none here.
   RunResult r = Sh("fio --name=verify --ioengine=nbd --uri=\"" + server.Uri("alpha") +
-                        "\" --rw=randwrite --bs=4k --size=16M --iodepth=16 --numjobs=1"
-                        " --verify=crc32c --verify_state_save=0 --do_verify=1"
-                        " --runtime=20 --time_based=0 --output-format=terse",
-                    55);
+                       "\" --rw=randwrite --bs=4k --size=16M --iodepth=16 --numjobs=1"
+                       " --verify=crc32c --verify_state_save=0 --do_verify=1"
+                       " --runtime=20 --time_based=0 --output-format=terse",
+                   55);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("verify:"), std::string::npos) << r.output;  // fio's verify failures
   EXPECT_TRUE(server.Stop());
@@ -243,17 +253,19 @@ TEST(CrossClient, WrittenByQemuIoReadByNbdcopyAndZeroedAndTrimmed) {
   ASSERT_EQ(c.exit_code, 0) << c.output;
   // Expected image, built independently with dd/printf-free tools: python-free.
   ASSERT_EQ(Sh("head -c 33554432 /dev/zero > " + (dir / "want.raw") +
-                " && head -c 2097152 /dev/zero | tr \"\\\\000\" \"\\\\253\" | dd of=" +
-                (dir / "want.raw") + " bs=1M seek=1 conv=notrunc status=none" +
-                " && head -c 1048576 /dev/zero | tr \"\\\\000\" \"\\\\315\" | dd of=" +
-                (dir / "want.raw") + " bs=1M seek=3 conv=notrunc status=none")
+               " && head -c 2097152 /dev/zero | tr \"\\\\000\" \"\\\\253\" | dd of=" +
+               (dir / "want.raw") + " bs=1M seek=1 conv=notrunc status=none" +
+               " && head -c 1048576 /dev/zero | tr \"\\\\000\" \"\\\\315\" | dd of=" +
+               (dir / "want.raw") + " bs=1M seek=3 conv=notrunc status=none")
                 .exit_code,
             0);
   EXPECT_EQ(Sh("cmp " + (dir / "want.raw") + " " + (dir / "img.raw")).exit_code, 0);
   // qemu-io checks its own reads too, and zero / discard go through our zero / trim.
-  RunResult z = Sh("qemu-io -f raw -c \"read -P 0xab 1M 2M\" -c \"write -z 1M 1M\""
-                    " -c \"read -P 0 1M 1M\" -c \"read -P 0xab 2M 1M\" -c \"discard 3M 1M\""
-                    " -c \"read -P 0 3M 1M\" " + uri);
+  RunResult z =
+      Sh("qemu-io -f raw -c \"read -P 0xab 1M 2M\" -c \"write -z 1M 1M\""
+         " -c \"read -P 0 1M 1M\" -c \"read -P 0xab 2M 1M\" -c \"discard 3M 1M\""
+         " -c \"read -P 0 3M 1M\" " +
+         uri);
   EXPECT_EQ(z.exit_code, 0) << z.output;
   EXPECT_EQ(z.output.find("Pattern verification failed"), std::string::npos) << z.output;
   EXPECT_EQ(z.output.find("failed"), std::string::npos) << z.output;
@@ -309,14 +321,14 @@ TEST(Fuse, Ext4OnALoopDeviceOverNbdfuse) {
   ASSERT_EQ(mnt.exit_code, 0) << mnt.output;
   fs_mounted = true;
   ASSERT_EQ(Sh("head -c 4194304 /dev/urandom > " + (dir / "payload") + " && cp " +
-                (dir / "payload") + " " + fs_mnt + "/payload && sync")
+               (dir / "payload") + " " + fs_mnt + "/payload && sync")
                 .exit_code,
             0);
   // Unmount and mount again: the file comes back from the export, not the page cache.
   ASSERT_EQ(Sh("umount " + fs_mnt, 20).exit_code, 0);
   fs_mounted = false;
-  ASSERT_EQ(Sh("blockdev --flushbufs " + loopdev + "; mount " + loopdev + " " + fs_mnt, 20).exit_code,
-            0);
+  ASSERT_EQ(
+      Sh("blockdev --flushbufs " + loopdev + "; mount " + loopdev + " " + fs_mnt, 20).exit_code, 0);
   fs_mounted = true;
   EXPECT_EQ(Sh("cmp " + (dir / "payload") + " " + fs_mnt + "/payload").exit_code, 0);
   RunResult fsck_prep = Sh("umount " + fs_mnt, 20);

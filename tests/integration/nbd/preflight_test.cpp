@@ -191,5 +191,32 @@ TEST(NbdkitPreflight, ServesTheLargestLuAsADaemon) {
   EXPECT_EQ(size.output, std::to_string(kMaxLuBlocks * 512) + "\n");
 }
 
+// What only the running engine can refuse (a [[disk]] policy the method
+// refuses: Round Robin on asymmetric ALUA, check 10) fails after the fork.
+// nbdkit's parent used to exit 0 at the fork; it now waits for the child's
+// verdict and exits non-zero, while the foreground exits 1 as before.
+TEST(NbdkitPreflight, AStartUpFailureAfterTheForkIsANonZeroExitAsADaemonToo) {
+  REQUIRE_NBDKIT();
+  for (const bool daemon : {true, false}) {
+    SCOPED_TRACE(daemon ? "daemon" : "foreground");
+    TempDir dir;
+    WriteFile(dir / "rr.toml", "[management]\nenabled = false\n[sim]\n" + SimPort(1, 1) +
+                                   SimPort(2, 2) + SimLu(0, "8MiB", 1) +
+                                   "[[disk]]\ndesignator = \"" + kLu0 + "\"\npolicy = \"rr\"\n");
+    const std::string pidfile = dir / "nbdkit.pid";
+    const RunResult r = Sh(std::string("nbdkit ") + (daemon ? "" : "-f ") + "-U " + (dir / "sock") +
+                               " -P " + pidfile + " " + kPlugin + " config=" + (dir / "rr.toml"),
+                           60);
+    StopDaemon(pidfile);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    if (daemon) {
+      EXPECT_NE(r.output.find("the engine did not start"), std::string::npos) << r.output;
+    } else {
+      EXPECT_NE(r.output.find("check 10"), std::string::npos) << r.output;
+    }
+  }
+  // And a daemon that starts still exits 0 (ServesTheLargestLuAsADaemon).
+}
+
 }  // namespace
 }  // namespace openmpio::nbdtest
