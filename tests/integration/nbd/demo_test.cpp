@@ -17,11 +17,6 @@
 namespace openmpio::nbdtest {
 namespace {
 
-#define DEMO_REQUIRE_PROGRAM(name)                                        \
-  do {                                                                    \
-    if (!HaveProgram(name)) GTEST_SKIP() << name << " is not installed";  \
-  } while (0)
-
 struct Summary {
   bool found = false;
   std::string result;  // PASS | FAIL
@@ -54,18 +49,19 @@ RunResult RunDemo(const std::string& extra) {
             85);
 }
 
-#define REQUIRE_DEMO_TOOLS()                                                              \
-  DEMO_REQUIRE_PROGRAM("nbdkit");                                                         \
-  DEMO_REQUIRE_PROGRAM("nbdinfo");                                                        \
-  DEMO_REQUIRE_PROGRAM("fio");                                                            \
-  ASSERT_TRUE(std::filesystem::exists(kPlugin)) << "plugin not built: " << kPlugin;        \
-  ASSERT_TRUE(std::filesystem::exists(std::string(OPENMPIO_BINARY_DIR) +                  \
-                                      "/tools/mpioctl/mpioctl"))                          \
+#define REQUIRE_DEMO_TOOLS()                                                                \
+  REQUIRE_PROGRAM("nbdkit");                                                                \
+  REQUIRE_PROGRAM("nbdinfo");                                                               \
+  REQUIRE_PROGRAM("fio");                                                                   \
+  ASSERT_TRUE(std::filesystem::exists(kPlugin)) << "plugin not built: " << kPlugin;         \
+  ASSERT_TRUE(                                                                              \
+      std::filesystem::exists(std::string(OPENMPIO_BINARY_DIR) + "/tools/mpioctl/mpioctl")) \
       << "mpioctl not built"
 
 // The parser above is what the two runs rely on: check it on hand-written lines.
 TEST(DemoSummary, ParsesThePassAndFailLines) {
-  const Summary a = ParseSummary("...\ndemo: PASS: 123 I/Os, 0 errors, 0 corruptions, faults 6/6\n");
+  const Summary a =
+      ParseSummary("...\ndemo: PASS: 123 I/Os, 0 errors, 0 corruptions, faults 6/6\n");
   ASSERT_TRUE(a.found);
   EXPECT_EQ(a.result, "PASS");
   EXPECT_EQ(a.ios, 123);

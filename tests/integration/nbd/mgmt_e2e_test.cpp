@@ -30,11 +30,6 @@ using nlohmann::json;
 
 const std::string kMpioctl = std::string(OPENMPIO_BINARY_DIR) + "/tools/mpioctl/mpioctl";
 
-#define REQUIRE_PROGRAM(name)                                            \
-  do {                                                                   \
-    if (!HaveProgram(name)) GTEST_SKIP() << name << " is not installed"; \
-  } while (0)
-
 // Ports 1, 2 in group 1; ports 3, 4 in group 2. LU 0 ("alpha") owned by
 // group 1, LU 1 by group 2. TPGS implicit + explicit (the sim's default), so
 // access is never symmetric: Round Robin is refused (spec §4 check 10).

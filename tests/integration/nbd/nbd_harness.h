@@ -5,10 +5,10 @@
 // destructor stops what it started (SIGTERM, bounded wait, then SIGKILL).
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +56,12 @@ inline bool HaveProgram(const std::string& name) {
   return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
 }
 
+// Skips the test (not a failure) on a machine without the program.
+#define REQUIRE_PROGRAM(name)                                            \
+  do {                                                                   \
+    if (!HaveProgram(name)) GTEST_SKIP() << name << " is not installed"; \
+  } while (0)
+
 struct RunResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr
@@ -64,7 +70,8 @@ struct RunResult {
 // sh -c CMD under `timeout`, output captured.
 inline RunResult Sh(const std::string& cmd, int timeout_s = 50) {
   RunResult r;
-  const std::string full = "timeout -k 5 " + std::to_string(timeout_s) + " sh -c '" + cmd + "' 2>&1";
+  const std::string full =
+      "timeout -k 5 " + std::to_string(timeout_s) + " sh -c '" + cmd + "' 2>&1";
   FILE* p = ::popen(full.c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];
@@ -178,8 +185,8 @@ class Server {
       : dir_(dir) {
     WriteFile(dir / "openmpio.toml", config_text);
     sock_ = dir / "sock";
-    std::vector<std::string> argv{"nbdkit", "-f", "--exit-with-parent", "-U", sock_, "-P",
-                                  dir / "nbdkit.pid"};
+    std::vector<std::string> argv{"nbdkit", "-f", "--exit-with-parent", "-U",
+                                  sock_,    "-P", dir / "nbdkit.pid"};
     argv.insert(argv.end(), nbdkit_opts.begin(), nbdkit_opts.end());
     argv.push_back(kPlugin);
     argv.push_back("config=" + (dir / "openmpio.toml"));

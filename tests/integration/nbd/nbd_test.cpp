@@ -14,11 +14,6 @@
 namespace openmpio::nbdtest {
 namespace {
 
-#define REQUIRE_PROGRAM(name)                                            \
-  do {                                                                   \
-    if (!HaveProgram(name)) GTEST_SKIP() << name << " is not installed"; \
-  } while (0)
-
 #define START_SERVER(var, dir)                                                      \
   REQUIRE_PROGRAM("nbdkit");                                                        \
   ASSERT_TRUE(std::filesystem::exists(kPlugin)) << "plugin not built: " << kPlugin; \
