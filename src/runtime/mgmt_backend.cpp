@@ -7,9 +7,9 @@
 #include <system_error>
 #include <utility>
 
-#include "config/to_array.h"
 #include "dsm/lb_management.h"
 #include "engine/mgmt_access.h"
+#include "runtime/from_config.h"
 #include "runtime/policy_request.h"
 #include "runtime/runtime.h"
 
@@ -129,7 +129,7 @@ Status SimControlImpl::Run(const mgmt::SimRequest& r) {
       } else if (!sim_.ports.empty()) {
         lu.owner_group = sim_.ports.front().target_port_group;
       }
-      return array_.AddLogicalUnit(config::ToArrayLu(sim_, lu));
+      return array_.AddLogicalUnit(ToArrayLu(sim_, lu));
     }
     case mgmt::SimAction::kRemoveLu:
       return array_.RemoveLogicalUnit(r.lun);
@@ -168,14 +168,7 @@ Status EngineBackend::Initialize() {
                                    t.preferred_path.value_or(0), options_);
     if (!s.ok()) warning = s;
   }
-  const config::TimersConfig& t = config_.timers;
-  dsm::MpioTimers timers;
-  timers.path_verify_enabled = t.path_verify_enabled ? 1 : 0;
-  timers.path_verification_period = t.path_verification_period;
-  timers.pdo_remove_period = t.pdo_remove_period;
-  timers.retry_count = t.retry_count;
-  timers.retry_interval = t.retry_interval;
-  if (Status s = defaults_.SetTimers(timers); !s.ok()) warning = s;
+  if (Status s = defaults_.SetTimers(ToMpioTimers(config_.timers)); !s.ok()) warning = s;
   engine::ApplyDefaults(engine_, defaults_);
 
   // Generations start at 1 for every disk present now.

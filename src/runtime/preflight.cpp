@@ -9,8 +9,8 @@
 
 #include "array/array.h"
 #include "common/executor.h"
-#include "config/to_array.h"
 #include "dsm/types.h"
+#include "runtime/from_config.h"
 
 namespace openmpio::runtime {
 namespace {
@@ -21,7 +21,7 @@ namespace {
 constexpr std::size_t kReportLunsAllocation = 16384;
 constexpr std::size_t kMaxDiscoveredLuns = (kReportLunsAllocation - 8) / 8;  // 2047
 
-// config::ToLinkModels makes microseconds Durations (nanoseconds) that the
+// ToLinkModels makes microseconds Durations (nanoseconds) that the
 // sim adds to the clock's now: half the range leaves room for now.
 constexpr std::uint64_t kMaxLinkDelayUs = static_cast<std::uint64_t>(
     std::chrono::duration_cast<std::chrono::microseconds>(Duration::max()).count() / 2);
@@ -54,7 +54,7 @@ Status Preflight(const config::Config& config) {
     }
   }
   // Runtime::Build: Array::Create checks with CheckConfig first.
-  if (Status s = array::CheckConfig(config::ToArrayConfig(sim)); !s.ok()) {
+  if (Status s = array::CheckConfig(ToArrayConfig(sim)); !s.ok()) {
     return Status::FromCode(s.code(), "[sim]: " + s.message());
   }
 

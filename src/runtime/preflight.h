@@ -18,7 +18,7 @@ namespace openmpio::runtime {
 // OK, or the first problem:
 //  - [[target]] present: STATUS_NOT_SUPPORTED (the iSCSI transport is not
 //    here yet); neither [sim] nor [[target]]: STATUS_INVALID_PARAMETER
-//  - the array of [sim] (config::ToArrayConfig), by array::CheckConfig:
+//  - the array of [sim] (ToArrayConfig), by array::CheckConfig:
 //    LUN, block size, 1..2^48 blocks, ports and groups, initial states
 //  - more ports than paths a disk can have (dsm::kMaxPathsPerDisk: each
 //    [[sim.port]] is one path of every LU)

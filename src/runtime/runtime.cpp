@@ -8,7 +8,7 @@
 #include <thread>
 #include <utility>
 
-#include "config/to_array.h"
+#include "runtime/from_config.h"
 #include "runtime/policy_request.h"
 #include "runtime/preflight.h"
 #include "transport/sim/sim_nexus.h"
@@ -119,11 +119,11 @@ Status Runtime::StartManagement() {
 
 Status Runtime::Build() {
   const config::SimConfig& sim = *config_.sim;
-  auto made = array::Array::Create(config::ToArrayConfig(sim));
+  auto made = array::Array::Create(ToArrayConfig(sim));
   if (!made) return made.error();
   array_ = std::move(*made);
   fabric_ = std::make_unique<transport::sim::SimFabric>(*array_, sim.target_name);
-  const auto links = config::ToLinkModels(sim);
+  const auto links = ToLinkModels(sim);
   for (const auto& [rtp, model] : links) fabric_->AddPort(rtp, model);
 
   // Threads start here: after nbdkit's fork when the plugin calls us from

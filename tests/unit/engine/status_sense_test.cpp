@@ -4,24 +4,16 @@
 // sets it where it fails a request (request.cpp Describe).
 #include <gtest/gtest.h>
 
-#include <cerrno>
 #include <utility>
 
 #include "engine_fixture.h"
 #include "openmpio/status.h"
-#include "runtime/runtime.h"
+#include "with_sense.h"
 
 namespace openmpio::engine::testing {
 namespace {
 
-using runtime::ErrnoFromStatus;
-
-Status WithSense(std::uint8_t key, std::uint8_t asc, std::uint8_t ascq,
-                 std::string message = "disk x: failed") {
-  Status s(NtStatus::kIoDeviceError, std::move(message));
-  s.SetSense(SenseCode{key, asc, ascq});
-  return s;
-}
+using openmpio::testing::WithSense;
 
 TEST(StatusSense, ABareStatusHasNoSenseAndStaysOneWord) {
   const Status s(NtStatus::kIoDeviceError);
@@ -51,28 +43,10 @@ TEST(StatusSense, CopyAndMoveKeepTheSense) {
   EXPECT_EQ(move_assigned.sense(), copy.sense());
 }
 
-// Messages without any "(sense" text: the errno comes from the data alone.
-TEST(StatusSense, ErrnoComesFromTheDataNotTheText) {
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x7, 0x27, 0x00)), EPERM);   // WRITE PROTECTED
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x7, 0x27, 0x07)), ENOSPC);  // SPACE ALLOC FAILED
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x5, 0x20, 0x00)), ENOTSUP);
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x5, 0x21, 0x00)), EINVAL);
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x5, 0x24, 0x00)), ENOTSUP);
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x5, 0x26, 0x00)), ENOTSUP);
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x3, 0x11, 0x00)), EIO);  // MEDIUM ERROR
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x5, 0x24, 0x01)), EIO);  // not the listed qualifier
-  EXPECT_EQ(ErrnoFromStatus(Status(NtStatus::kIoDeviceError, "disk x: failed")), EIO);
-  Status conflict(NtStatus::kIoDeviceError, "disk x: reserved");
-  conflict.SetReservationConflict();
-  EXPECT_EQ(ErrnoFromStatus(conflict), EIO);
-  // The data wins over whatever the text says.
-  EXPECT_EQ(ErrnoFromStatus(WithSense(0x7, 0x27, 0x07, "x (sense 5/20/00)")), ENOSPC);
-}
-
 class StatusSenseEngineTest : public EngineFixture {};
 
 // The engine fails a write answered DATA PROTECT / WRITE PROTECTED with the
-// sense as data; the errno is EPERM with the message never read.
+// sense as data.
 TEST_F(StatusSenseEngineTest, TheEngineSetsTheSenseWhereItFailsARequest) {
   Build();
   array::FaultSpec f = LuFault(0, array::FaultKind::kSense);
@@ -86,11 +60,7 @@ TEST_F(StatusSenseEngineTest, TheEngineSetsTheSenseWhereItFailsARequest) {
   ASSERT_TRUE(got.sense().has_value()) << got.ToString();
   EXPECT_EQ(*got.sense(), (SenseCode{0x7, 0x27, 0x00}));
   EXPECT_FALSE(got.reservation_conflict());
-  // The same status with its text dropped still maps.
-  Status bare(got.nt());
-  bare.SetSense(*got.sense());
-  EXPECT_EQ(ErrnoFromStatus(bare), EPERM);
-  EXPECT_EQ(ErrnoFromStatus(got), EPERM);
+  // The front end's errno reads this data (tests/unit/nbd/errno_test.cpp).
 }
 
 TEST_F(StatusSenseEngineTest, ReservationConflictIsData) {

@@ -1,9 +1,14 @@
-#include "config/to_array.h"
+#include "runtime/from_config.h"
 
 #include <chrono>
 #include <set>
 
-namespace openmpio::config {
+namespace openmpio::runtime {
+
+using config::SimConfig;
+using config::SimLuConfig;
+using config::SimProvisioning;
+using config::TimersConfig;
 
 array::ArrayConfig ToArrayConfig(const SimConfig& sim) {
   array::ArrayConfig a;
@@ -66,4 +71,4 @@ dsm::MpioTimers ToMpioTimers(const TimersConfig& timers) {
   return m;
 }
 
-}  // namespace openmpio::config
+}  // namespace openmpio::runtime
