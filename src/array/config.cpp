@@ -6,18 +6,10 @@
 #include <set>
 
 #include "array/array_state.h"
+#include "common/fnv1a.h"
 
 namespace openmpio::array {
 namespace {
-
-std::uint64_t Fnv1a(const std::string& s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 bool PrintableAscii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
@@ -129,7 +121,7 @@ std::vector<std::byte> NaaDesignator(const ArrayConfig& c, std::uint64_t lun) {
   std::vector<std::byte> v(16);
   const scsi::MutableBytes b{v};
   const std::uint32_t oui = c.ieee_company_id & 0xFFFFFFU;
-  const std::uint64_t vsi = Fnv1a(c.target_name) & 0xFFFFFFFFFULL;
+  const std::uint64_t vsi = Fnv1a64Of(c.target_name) & 0xFFFFFFFFFULL;
   scsi::Put8(b, 0, static_cast<std::uint8_t>(0x60U | (oui >> 20)));
   scsi::PutBe16(b, 1, static_cast<std::uint16_t>(oui >> 4));
   scsi::Put8(b, 3, static_cast<std::uint8_t>(((oui & 0x0FU) << 4) | (vsi >> 32)));
@@ -141,7 +133,7 @@ std::vector<std::byte> NaaDesignator(const ArrayConfig& c, std::uint64_t lun) {
 std::string DefaultSerial(const ArrayConfig& c, std::uint64_t lun) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%012llx%04llx",
-                static_cast<unsigned long long>(Fnv1a(c.target_name) & 0xFFFFFFFFFFFFULL),
+                static_cast<unsigned long long>(Fnv1a64Of(c.target_name) & 0xFFFFFFFFFFFFULL),
                 static_cast<unsigned long long>(lun & 0xFFFFU));
   return buf;
 }

@@ -4,28 +4,10 @@
 #include <string_view>
 #include <utility>
 
+#include "common/fnv1a.h"
+
 namespace openmpio::dsm {
 namespace {
-
-constexpr std::uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ULL;
-constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
-
-struct Fnv1a64 {
-  std::uint64_t h = kFnvOffsetBasis;
-  void Byte(std::uint8_t b) noexcept {
-    h ^= b;
-    h *= kFnvPrime;
-  }
-  // Little-endian, width bytes.
-  void Int(std::uint64_t v, unsigned width) noexcept {
-    for (unsigned i = 0; i < width; ++i) Byte(static_cast<std::uint8_t>(v >> (8 * i)));
-  }
-  // 4-byte length, then the bytes: field boundaries cannot shift.
-  void Str(std::string_view s) noexcept {
-    Int(s.size(), 4);
-    for (char c : s) Byte(static_cast<std::uint8_t>(c));
-  }
-};
 
 bool AllZero(const std::vector<std::byte>& v) noexcept {
   return std::all_of(v.begin(), v.end(), [](std::byte b) { return b == std::byte{0}; });
@@ -49,8 +31,9 @@ DsmPathId MakeDsmPathId(const NexusIdentity& identity) noexcept {
   f.Str(identity.portal);
   // 0 is MSDSM's "failed path" id in a query and 0xFFFFFFFF its "no preferred
   // path": a nexus may be neither. The remap target is neither value.
-  if (f.h == 0 || f.h == kNoPreferredPath) return f.h ^ 0x9E3779B97F4A7C15ULL;
-  return f.h;
+  const std::uint64_t h = f.value();
+  if (h == 0 || h == kNoPreferredPath) return h ^ 0x9E3779B97F4A7C15ULL;
+  return h;
 }
 
 bool SameIdentity(const scsi::Designator& a, const scsi::Designator& b) noexcept {
@@ -129,9 +112,8 @@ Status Disk::CanClaim(const PathCandidate& c) const {
     return Status(NtStatus::kInvalidDeviceRequest, "nexus is already a path of this disk");
   }
   if (paths.size() >= kMaxPathsPerDisk) {
-    return Status(NtStatus::kInvalidDeviceRequest, "disk already has the maximum of " +
-                                                       std::to_string(kMaxPathsPerDisk) +
-                                                       " paths");
+    return Status(NtStatus::kInvalidDeviceRequest,
+                  "disk already has the maximum of " + std::to_string(kMaxPathsPerDisk) + " paths");
   }
   return OkStatus();
 }
@@ -167,8 +149,7 @@ LoadBalancePolicy EffectivePolicy(const Disk& disk, const DsmOptions& options) n
   // A default RR becomes RRWS on ALUA LUNs (spec §3, as PolicyDefaults::Resolve
   // applies it); an explicit RR stays, the sets refuse it where access is not
   // symmetric.
-  if (p == LoadBalancePolicy::kRoundRobin && !disk.settings.explicit_policy &&
-      HasAlua(disk.alua)) {
+  if (p == LoadBalancePolicy::kRoundRobin && !disk.settings.explicit_policy && HasAlua(disk.alua)) {
     return LoadBalancePolicy::kRoundRobinWithSubset;
   }
   return p;
@@ -227,11 +208,10 @@ std::shared_ptr<TargetDevice> Topology::DeviceFor(const PathCandidate& c) {
 
 Expected<Disk*> Topology::Claim(const PathCandidate& c) {
   if (c.peripheral_qualifier != 0 || c.peripheral_device_type != 0) {
-    return MakeUnexpected(Status(
-        NtStatus::kInvalidDeviceRequest,
-        "peripheral qualifier " + std::to_string(c.peripheral_qualifier) + " type " +
-            std::to_string(c.peripheral_device_type) +
-            ": only qualifier 0, type 0 (direct access) is claimed"));
+    return MakeUnexpected(Status(NtStatus::kInvalidDeviceRequest,
+                                 "peripheral qualifier " + std::to_string(c.peripheral_qualifier) +
+                                     " type " + std::to_string(c.peripheral_device_type) +
+                                     ": only qualifier 0, type 0 (direct access) is claimed"));
   }
   if (c.lu_designator.value.empty() || AllZero(c.lu_designator.value)) {
     return MakeUnexpected(Status(NtStatus::kInvalidDeviceRequest,
@@ -262,8 +242,8 @@ Expected<Disk*> Topology::Claim(const PathCandidate& c) {
     if (!known) disk->device->designators.push_back(theirs);
   }
   // spec §3: symmetric access is (re)established at path arrival.
-  disk->symmetric_access = !HasExplicitAlua(disk->alua) &&
-                           (!HasAlua(disk->alua) || AllGroupsSameState(disk->groups));
+  disk->symmetric_access =
+      !HasExplicitAlua(disk->alua) && (!HasAlua(disk->alua) || AllGroupsSameState(disk->groups));
   if (fresh) disks_.push_back(std::move(fresh));
   return disk;
 }

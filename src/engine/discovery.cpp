@@ -5,7 +5,7 @@
 // page (optional too), RTPG when TPGS says ALUA, the
 // claim into a Disk, and READ CAPACITY(16) through an active path (it goes
 // through the normal dispatch, so the policy picks the path). DiscoverLuns
-// also serves a rescan after 3F/0E (follow_ups.cpp).
+// also serves a rescan after 3F/0E (StartFollowUps, RescanLuns below).
 #include <algorithm>
 #include <memory>
 #include <utility>

@@ -40,12 +40,12 @@ bool SnapshotCell::Reclaim() {
   return retired() != 0;
 }
 
-std::size_t DiskRuntime::unknown_fate_count() {
+std::size_t DiskRuntime::unknown_fate_count() const {
   std::lock_guard<std::mutex> lock(fences.mutex);
   return fences.entries.size();
 }
 
-std::size_t DiskRuntime::fence_waiter_count() {
+std::size_t DiskRuntime::fence_waiter_count() const {
   std::lock_guard<std::mutex> lock(fences.mutex);
   return fences.waiters.size();
 }

@@ -124,7 +124,7 @@ struct NexusRuntime {
 
   // control
   bool discovered = false;        // discovery finished (successfully or not)
-  bool rescan_in_flight = false;  // REPORT LUNS after 3F/0E (follow_ups.cpp)
+  bool rescan_in_flight = false;  // REPORT LUNS after 3F/0E (discovery.cpp RescanLuns)
   bool rescan_again = false;      // another 3F/0E came meanwhile
   bool failed = false;            // failed by the engine; the monitor probes it
   bool probing = false;           // a probe is in flight
@@ -181,7 +181,7 @@ struct FenceEntry {
 // under `mutex`; the timers are the control executor's.
 struct FenceSet {
   std::atomic<std::uint32_t> active{0};
-  std::mutex mutex;
+  mutable std::mutex mutex;
   std::vector<FenceEntry> entries;  // an interval list; short (writes in flight on a lost path)
   std::deque<IoChunk*> waiters;     // held writes, in submission order
   std::uint64_t next_id = 1;
@@ -307,7 +307,7 @@ struct DiskRuntime {
   std::atomic<bool> deferred_pending{false};
 
   // No usable path: requests wait here (bounded).
-  std::mutex queue_mutex;
+  mutable std::mutex queue_mutex;
   // Every path's LU left the target (discovery.cpp DropLu): requests fail at
   // once instead of waiting. Written under queue_mutex.
   std::atomic<bool> removed{false};
@@ -348,8 +348,8 @@ struct DiskRuntime {
   bool capacity_stale = false;
 
   // Entries of the fence set (writes of unknown fate not yet fenced).
-  [[nodiscard]] std::size_t unknown_fate_count();
-  [[nodiscard]] std::size_t fence_waiter_count();
+  [[nodiscard]] std::size_t unknown_fate_count() const;
+  [[nodiscard]] std::size_t fence_waiter_count() const;
 };
 
 }  // namespace openmpio::engine

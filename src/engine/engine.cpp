@@ -168,12 +168,11 @@ std::vector<DiskInfo> Engine::Disks() const {
       info.groups.push_back(GroupInfo{g.tpg_id, g.state, g.preferred});
     }
     {
-      auto& mutable_d = const_cast<DiskRuntime&>(d);
-      std::lock_guard<std::mutex> lock(mutable_d.queue_mutex);
+      std::lock_guard<std::mutex> lock(d.queue_mutex);
       info.queued = d.no_path_queue.size();
     }
-    info.unknown_fate_writes = const_cast<DiskRuntime&>(d).unknown_fate_count();
-    info.fence_waiters = const_cast<DiskRuntime&>(d).fence_waiter_count();
+    info.unknown_fate_writes = d.unknown_fate_count();
+    info.fence_waiters = d.fence_waiter_count();
     info.fences_recorded = d.fences.recorded.load(std::memory_order_relaxed);
     info.fences_lifted = d.fences.fenced.load(std::memory_order_relaxed);
     info.fence_held_writes = d.fences.held.load(std::memory_order_relaxed);

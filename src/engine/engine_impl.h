@@ -1,12 +1,16 @@
 // The engine's inside, shared by its files (small files by responsibility):
-//   engine.cpp        construction, AddNexus, reports, publication, DiskHandle
+//   engine.cpp        construction, AddNexus, reports, publication, events, DiskHandle
 //   disk_runtime.cpp  snapshot cell (epoch reclamation), fence-set counts
 //   fence.cpp         write fencing: the fence set, its gate, ABORT TASK, reinstatement
 //   control_command.cpp  one internal command on a nexus, answered on control
-//   discovery.cpp     login and discovery of a nexus's LUs, claim, capacity
+//   discovery.cpp     login and discovery of a nexus's LUs, claim, capacity, and
+//                     the error table's follow-ups (rescan after 3F/0E)
 //   request.cpp       the request state machine (dispatch, completion, queue)
-//   alua_refresh.cpp  coalesced RTPG per LU
+//   hedge.cpp         the hedge of a hung path (in-flight lists, the sweep)
+//   alua_refresh.cpp  coalesced RTPG per LU; ALUA re-reads while no path serves
+//   explicit_alua.cpp STPG: explicit failover, DsmSetLoadBalancePolicy's step 14
 //   path_monitor.cpp  failing paths, probing, reinstatement, verification
+//   mgmt_access.cpp   what the management backend reads and sets (mgmt_access.h)
 #pragma once
 
 #include <cstddef>
@@ -118,6 +122,12 @@ struct IoParent {
 }
 
 using CommandDone = std::function<void(const transport::Result&, std::span<const std::byte> data)>;
+
+// The sense of a CHECK CONDITION answer, as the Status data (status.h);
+// nullopt for any other answer or sense that does not parse (request.cpp).
+[[nodiscard]] std::optional<SenseCode> SenseOf(const transport::Result& r);
+// " (sense K/AA/QQ)", for messages.
+[[nodiscard]] std::string SenseSuffix(const SenseCode& s);
 
 // The MPIO_TIMERS_COUNTERS values a management set changes while requests
 // run (mgmt_access.cpp ApplyTimers): RetryCount, RetryInterval and

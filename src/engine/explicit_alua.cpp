@@ -36,13 +36,8 @@ Status StpgStatus(const transport::Result& r) {
     msg += transport::OutcomeName(r.outcome);
   } else if (r.status == scsi::ScsiStatus::kCheckCondition) {
     msg += "CHECK CONDITION";
-    if (auto s = scsi::ParseSense(r.sense_bytes())) {
-      sense = SenseCode{static_cast<std::uint8_t>(s->key), s->asc, s->ascq};
-      char buf[48];
-      std::snprintf(buf, sizeof buf, " (sense %X/%02X/%02X)", static_cast<unsigned>(sense->key),
-                    static_cast<unsigned>(sense->asc), static_cast<unsigned>(sense->ascq));
-      msg += buf;
-    }
+    sense = SenseOf(r);
+    if (sense) msg += SenseSuffix(*sense);
   } else {
     char buf[32];
     std::snprintf(buf, sizeof buf, "status 0x%02X", static_cast<unsigned>(r.status));

@@ -6,28 +6,28 @@
 #include <memory>
 #include <utility>
 
+#include "common/fnv1a.h"
 #include "engine/engine_impl.h"
 #include "scsi/vpd.h"
 
 namespace openmpio::engine {
 namespace {
 
-Engine::Impl& ImplOf(Engine& e) { return e.impl(); }
-const Engine::Impl& ImplOf(const Engine& e) { return e.impl(); }
+Engine::Impl& ImplOf(Engine& e) {
+  return e.impl();
+}
+const Engine::Impl& ImplOf(const Engine& e) {
+  return e.impl();
+}
 
-// FNV-1a over the fields a set's checks read.
+// FNV-1a over the fields a set's checks read, each as 8 bytes.
 class Hasher {
  public:
-  void Add(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-      h_ ^= (v >> (8 * i)) & 0xFFU;
-      h_ *= 0x100000001B3ULL;
-    }
-  }
-  [[nodiscard]] std::uint64_t value() const { return h_; }
+  void Add(std::uint64_t v) { h_.Int(v); }
+  [[nodiscard]] std::uint64_t value() const { return h_.value(); }
 
  private:
-  std::uint64_t h_ = 0xCBF29CE484222325ULL;
+  Fnv1a64 h_;
 };
 
 std::string Pad(std::string s, std::size_t n) {
@@ -67,7 +67,9 @@ std::uint64_t Fingerprint(const dsm::Disk& disk) {
   return h.value();
 }
 
-std::size_t DiskCount(const Engine& engine) { return ImplOf(engine).disks.size(); }
+std::size_t DiskCount(const Engine& engine) {
+  return ImplOf(engine).disks.size();
+}
 
 Expected<DiskCopy> CopyDisk(const Engine& engine, std::size_t index) {
   const Engine::Impl& impl = ImplOf(engine);
@@ -123,16 +125,15 @@ void ExecutePlan(Engine& engine, std::size_t index, dsm::SetPolicyPlan plan,
   Engine::Impl* ip = &impl;
   DiskRuntime* dp = impl.disks[index].get();
   const bool clear = plan.clear;
-  engine.ExecuteSetPolicyPlan(
-      index, std::move(plan),
-      [ip, dp, clear, &defaults, done = std::move(done)](Status s) {
-        if (s.ok() && clear) {
-          // Check 3: the LUN falls back to the defaults' precedence.
-          defaults.ApplyTo(*dp->disk, HardwareId(dp->vendor, dp->product));
-          ip->Publish(*dp);
-        }
-        done(std::move(s));
-      });
+  engine.ExecuteSetPolicyPlan(index, std::move(plan),
+                              [ip, dp, clear, &defaults, done = std::move(done)](Status s) {
+                                if (s.ok() && clear) {
+                                  // Check 3: the LUN falls back to the defaults' precedence.
+                                  defaults.ApplyTo(*dp->disk, HardwareId(dp->vendor, dp->product));
+                                  ip->Publish(*dp);
+                                }
+                                done(std::move(s));
+                              });
 }
 
 void ApplyDefaults(Engine& engine, const dsm::PolicyDefaults& defaults) {
@@ -201,7 +202,8 @@ void ApplyTimers(Engine& engine, const dsm::MpioTimers& timers) {
   // Path verification: the control thread's alone; the timer is restarted.
   const Duration period = std::chrono::seconds(timers.path_verification_period);
   const bool enabled = timers.path_verify_enabled != 0;
-  if (enabled == impl.config.path_verify_enabled && period == impl.config.path_verification_period) {
+  if (enabled == impl.config.path_verify_enabled &&
+      period == impl.config.path_verification_period) {
     return;
   }
   impl.config.path_verify_enabled = enabled;

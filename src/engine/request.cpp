@@ -41,17 +41,8 @@ namespace {
 // as data (status.h: the errno table reads it) and into the text for people.
 Status Describe(const DiskRuntime& d, const dsm::ErrorDecision& dec, const transport::Result& r) {
   std::string msg = "disk " + d.name + ": " + (dec.rule ? dec.rule->text : "error");
-  std::optional<SenseCode> sense;
-  if (r.outcome == transport::Outcome::kCompleted &&
-      r.status == scsi::ScsiStatus::kCheckCondition) {
-    if (auto s = scsi::ParseSense(r.sense_bytes())) {
-      sense = SenseCode{static_cast<std::uint8_t>(s->key), s->asc, s->ascq};
-      char buf[48];
-      std::snprintf(buf, sizeof buf, " (sense %X/%02X/%02X)", static_cast<unsigned>(sense->key),
-                    static_cast<unsigned>(sense->asc), static_cast<unsigned>(sense->ascq));
-      msg += buf;
-    }
-  }
+  const std::optional<SenseCode> sense = SenseOf(r);
+  if (sense) msg += SenseSuffix(*sense);
   const bool conflict = r.outcome == transport::Outcome::kCompleted &&
                         r.status == scsi::ScsiStatus::kReservationConflict;
   if (conflict) msg += " (RESERVATION CONFLICT)";
@@ -85,6 +76,23 @@ void CountSuccess(PathStats& ps, const IoChunk& c, std::uint32_t block_size) {
 }
 
 }  // namespace
+
+std::optional<SenseCode> SenseOf(const transport::Result& r) {
+  if (r.outcome != transport::Outcome::kCompleted ||
+      r.status != scsi::ScsiStatus::kCheckCondition) {
+    return std::nullopt;
+  }
+  auto s = scsi::ParseSense(r.sense_bytes());
+  if (!s) return std::nullopt;
+  return SenseCode{static_cast<std::uint8_t>(s->key), s->asc, s->ascq};
+}
+
+std::string SenseSuffix(const SenseCode& s) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, " (sense %X/%02X/%02X)", static_cast<unsigned>(s.key),
+                static_cast<unsigned>(s.asc), static_cast<unsigned>(s.ascq));
+  return buf;
+}
 
 Status Removed(const DiskRuntime& d) {
   return Status(

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/fnv1a.h"
 #include "mgmt/json_internal.h"
 #include "scsi/vpd.h"
 
@@ -377,15 +378,11 @@ const char* PolicyShortName(std::uint32_t policy) noexcept {
 }
 
 std::uint64_t DsmUniqueId(const scsi::Designator& lu) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
-  const auto mix = [&h](std::uint8_t b) {
-    h ^= b;
-    h *= 0x100000001b3ULL;  // FNV-1a 64 prime
-  };
-  mix(static_cast<std::uint8_t>(lu.association));
-  mix(static_cast<std::uint8_t>(lu.type));
-  for (const std::byte b : lu.value) mix(static_cast<std::uint8_t>(b));
-  return h;
+  Fnv1a64 h;
+  h.Byte(static_cast<std::uint8_t>(lu.association));
+  h.Byte(static_cast<std::uint8_t>(lu.type));
+  h.Bytes(lu.value);
+  return h.value();
 }
 
 }  // namespace openmpio::mgmt
