@@ -173,6 +173,10 @@ class FuzzBackend : public mgmt::Backend {
 
   [[nodiscard]] dsm::DsmOptions options() const override { return dsm::DsmOptions{}; }
 
+  void ReadEvents(std::function<void(std::vector<mgmt::Event>)> done) override {
+    done({mgmt::Event{1, "", "engine"}, mgmt::Event{2, "d", "path 0x1 failed: fuzz"}});
+  }
+
   void ListDisks(std::function<void(std::vector<mgmt::DiskName>)> done) override {
     std::vector<mgmt::DiskName> names;
     for (const FuzzDisk& f : disks_) names.push_back(f.name);

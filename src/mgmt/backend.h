@@ -129,6 +129,14 @@ class SimControl {
   virtual void Execute(const SimRequest& request, StatusCallback done) = 0;
 };
 
+// One state change the engine recorded (a path failed and why, an ALUA
+// change, a hedge): engine.h EngineEvent.
+struct Event {
+  std::uint64_t time_ms = 0;  // wall clock, ms since the Unix epoch
+  std::string disk;           // the disk's name; empty for the engine as a whole
+  std::string text;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -172,6 +180,10 @@ class Backend {
   // Writes the running configuration (defaults, timers, explicit per-disk
   // policies) back to the configuration file, or to `path` when given.
   virtual void SaveConfig(std::optional<std::string> path, StatusCallback done) = 0;
+
+  // The engine's recent events, oldest first (a bounded ring: the newest
+  // Engine::kMaxEvents).
+  virtual void ReadEvents(std::function<void(std::vector<Event>)> done) = 0;
 
   // nullptr when there is no embedded array. Stable for the backend's life.
   [[nodiscard]] virtual SimControl* sim() = 0;

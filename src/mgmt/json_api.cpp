@@ -72,6 +72,7 @@ enum class Method : std::uint8_t {
   kWhy,
   kSimControl,
   kSaveConfig,
+  kEvents,
 };
 
 struct MethodEntry {
@@ -100,6 +101,7 @@ constexpr MethodEntry kMethods[] = {
     {"Why", "openmpio", Method::kWhy, false},
     {"SimControl", "openmpio", Method::kSimControl, false},
     {"SaveConfig", "openmpio", Method::kSaveConfig, false},
+    {"Events", "openmpio", Method::kEvents, false},
 };
 
 bool KnownClass(std::string_view c) {
@@ -393,6 +395,18 @@ void Dispatch(Backend& b, std::string_view text, const Replier& r) {
                        [options](const DiskSnapshot& s) { return WhyJson(s, options); });
     case Method::kSimControl:
       return SimControlMethod(b, req, r);
+    case Method::kEvents:
+      return b.ReadEvents([r](std::vector<Event> events) {
+        Guarded(r, [&] {
+          Json list = Json::array();
+          for (const Event& e : events) {
+            list.push_back(Json{{"TimeMs", e.time_ms}, {"Disk", e.disk}, {"Text", e.text}});
+          }
+          Json body = Json::object();
+          body["Events"] = std::move(list);
+          r.Send(WithStatus(std::move(body)));
+        });
+      });
     case Method::kSaveConfig: {
       auto path = ReadString(req, "Path", "", false);
       if (!path) return r.Fail(path.error());

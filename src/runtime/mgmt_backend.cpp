@@ -2,6 +2,7 @@
 #include "runtime/mgmt_backend.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -234,6 +235,23 @@ void EngineBackend::ApplyDiskConfigFrom(std::size_t i, mgmt::StatusCallback done
     return;
   }
   done(OkStatus());
+}
+
+void EngineBackend::ReadEvents(std::function<void(std::vector<mgmt::Event>)> done) {
+  control_.Post([this, done = std::move(done)]() {
+    // The engine's clock is steady; an operator reads wall time: each event
+    // is placed that long before the wall clock's now.
+    const TimePoint now = control_.Now();
+    const auto wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    std::vector<mgmt::Event> out;
+    for (const engine::EngineEvent& e : engine_.Events()) {
+      const auto ago = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.when);
+      const auto at = std::max<std::int64_t>(0, (wall_now - ago).count());
+      out.push_back(mgmt::Event{static_cast<std::uint64_t>(at), e.disk, e.text});
+    }
+    done(std::move(out));
+  });
 }
 
 std::optional<std::size_t> EngineBackend::IndexOf(const std::string& designator) const {

@@ -93,6 +93,7 @@ class EngineBackend : public mgmt::Backend {
   void UpdateDefaults(DefaultsEdit edit, mgmt::StatusCallback done) override;
   void ClearCounters(const std::string& designator, mgmt::StatusCallback done) override;
   void SaveConfig(std::optional<std::string> path, mgmt::StatusCallback done) override;
+  void ReadEvents(std::function<void(std::vector<mgmt::Event>)> done) override;
   [[nodiscard]] mgmt::SimControl* sim() override { return sim_.get(); }
 
   // Control executor: the configuration the running settings make (what

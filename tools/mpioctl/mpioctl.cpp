@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -670,6 +671,34 @@ int main(int argc, char** argv) {
         for (const json& p : r["Paths"]) {
           std::cout << "  " << Str(p, "DsmPathId") << " " << Str(p, "Reason") << "\n";
         }
+      }
+      return kExitOk;
+    };
+  });
+
+  // events
+  auto* events = app.add_subcommand(
+      "events", "the engine's recent state changes: paths failed and why, ALUA changes, hedges");
+  events->callback([&] {
+    action = [&](Client& c) {
+      const json r = c.Call({{"method", "Events"}});
+      if (StatusCode(r) != 0) return ReadFailed(r, as_json);
+      if (as_json) {
+        std::cout << r.dump(2) << "\n";
+        return kExitOk;
+      }
+      for (const json& e : r["Events"]) {
+        const std::uint64_t ms = e.value("TimeMs", std::uint64_t{0});
+        const auto secs = static_cast<std::time_t>(ms / 1000);
+        std::tm utc{};
+        ::gmtime_r(&secs, &utc);
+        char day[32];
+        std::strftime(day, sizeof day, "%F %T", &utc);
+        char when[48];
+        std::snprintf(when, sizeof when, "%s.%03u UTC", day, static_cast<unsigned>(ms % 1000));
+        const std::string event_disk = e.value("Disk", std::string());
+        std::cout << when << "  " << (event_disk.empty() ? std::string("-") : event_disk) << "  "
+                  << e.value("Text", std::string()) << "\n";
       }
       return kExitOk;
     };

@@ -80,7 +80,8 @@ class MgmtE2E : public ::testing::Test {
     // count is replaced by a rename: `echo > file` truncates first, and a
     // reader between the two would see no count at all.
     const std::string loop =
-        "n=0; while [ ! -e " + d + "/io.stop ]; do off=$(( (n % 8) * 1048576 )); "
+        "n=0; while [ ! -e " + d +
+        "/io.stop ]; do off=$(( (n % 8) * 1048576 )); "
         "out=$(qemu-io -f raw -c \"write -P 0x5a $off 1M\" -c \"read -P 0x5a $off 1M\" \"" +
         uri + "\" 2>&1); case \"$out\" in *ail*|*rror*) echo \"$out\" >> " + d +
         "/io.fail;; esac; n=$((n+1)); echo $n > " + d + "/io.count.new; mv " + d +
@@ -289,9 +290,9 @@ TEST_F(MgmtE2E, PolicySetsChangeTheEngineWhileIoRunsAndBadOnesChangeNothing) {
   ASSERT_NE(g1, nullptr);
   EXPECT_EQ(g1->value("TargetPortGroup_State", 99U), 1U);  // STATE_ACTIVE_UNOPTIMIZED
   auto lu1_ids = PathIds(lu1);
-  RunResult stpg = Ctl("policy set-alua " + kLu1 + " --policy lqd --path " + lu1_ids[1] +
-                       "=AO --path " + lu1_ids[2] + "=AO --path " + lu1_ids[3] + "=AO --path " +
-                       lu1_ids[4] + "=AO");
+  RunResult stpg =
+      Ctl("policy set-alua " + kLu1 + " --policy lqd --path " + lu1_ids[1] + "=AO --path " +
+          lu1_ids[2] + "=AO --path " + lu1_ids[3] + "=AO --path " + lu1_ids[4] + "=AO");
   ASSERT_EQ(stpg.exit_code, 0) << stpg.output;
   const json lu1_after = PolicyOf(kLu1);
   for (unsigned port = 1; port <= 4; ++port) {
@@ -319,7 +320,8 @@ TEST_F(MgmtE2E, DefaultsTimersStatsAndSimControlReachTheEngine) {
   EXPECT_NE(got.output.find("lqd (4)"), std::string::npos) << got.output;
   EXPECT_EQ(PolicyOf(kLu1).value("LoadBalancePolicy", 0U), 4U);
   // A bad one: policy 9 is refused, the default stays.
-  json bad = Raw(R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":{"LoadBalancePolicy":9,"PreferredPath":0}})");
+  json bad = Raw(
+      R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":{"LoadBalancePolicy":9,"PreferredPath":0}})");
   EXPECT_EQ(bad.value("Status", 0U), kInvalidParameter) << bad.dump();
   EXPECT_NE(Ctl("default-policy get").output.find("lqd (4)"), std::string::npos);
 
@@ -361,7 +363,8 @@ TEST_F(MgmtE2E, DefaultsTimersStatsAndSimControlReachTheEngine) {
   for (int i = 0; i < 150 && !ao_seen; ++i) {
     const json q = PolicyOf("alpha");
     const json* p3 = PathWithPort(q, 3);
-    ao_seen = p3 != nullptr && p3->value("TargetPortGroup_State", 99U) == 0U;  // STATE_ACTIVE_OPTIMIZED
+    ao_seen =
+        p3 != nullptr && p3->value("TargetPortGroup_State", 99U) == 0U;  // STATE_ACTIVE_OPTIMIZED
     if (!ao_seen) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(ao_seen) << Ctl("show alpha").output;
@@ -434,6 +437,25 @@ TEST_F(MgmtE2E, ConfigSaveWritesTheRunningSettings) {
   }
   EXPECT_TRUE(std::filesystem::is_empty(elsewhere.path()));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "../escaped.toml"));
+}
+
+// An operator sees what happened: a port that drops its connections leaves
+// "path ... failed: connection lost" in `mpioctl events`, with the disk.
+TEST_F(MgmtE2E, EventsShowAPathThatFailedAndWhy) {
+  ASSERT_EQ(Ctl("sim fail-port 3").exit_code, 0);
+  RunResult events;
+  for (int i = 0; i < 100; ++i) {
+    events = Ctl("events");
+    if (events.output.find("failed: connection lost") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(events.exit_code, 0) << events.output;
+  EXPECT_NE(events.output.find("failed: connection lost"), std::string::npos) << events.output;
+  EXPECT_NE(events.output.find(kLu1), std::string::npos) << "the disk is named\n" << events.output;
+  RunResult as_json = Ctl("--json events");
+  EXPECT_EQ(as_json.exit_code, 0);
+  EXPECT_NE(as_json.output.find("\"Text\""), std::string::npos) << as_json.output;
+  ASSERT_EQ(Ctl("sim restore-port 3").exit_code, 0);
 }
 
 TEST_F(MgmtE2E, SavedSettingsApplyAtTheNextStart) {

@@ -34,7 +34,9 @@ using dsm::testing::kUA;
 struct FakeDisk {
   DiskName name;
   dsm::Disk disk;
-  std::string hardware_id = "OPENMPIO" "SIMDISK         ";  // VID 8 + PID 16
+  std::string hardware_id =
+      "OPENMPIO"
+      "SIMDISK         ";  // VID 8 + PID 16
   std::vector<PathPerf> perf;
   std::uint64_t generation = 1;
 };
@@ -76,6 +78,11 @@ class FakeBackend : public Backend {
   }
 
   dsm::DsmOptions options() const override { return opts; }
+
+  std::vector<Event> events;
+  void ReadEvents(std::function<void(std::vector<Event>)> done) override {
+    Run("ReadEvents", [done = std::move(done), e = events] { done(e); });
+  }
 
   void ListDisks(std::function<void(std::vector<DiskName>)> done) override {
     std::vector<DiskName> names;

@@ -121,7 +121,7 @@ TEST_F(JsonApiTest, QueryOnNonAluaDiskSaysStateNotUsed) {
   ASSERT_EQ(StatusOf(r), kSuccess);
   const json& p = r["LoadBalancePolicy"]["DSM_Paths"][0];
   EXPECT_EQ(r["LoadBalancePolicy"]["LoadBalancePolicy"], 2);  // RR on non-ALUA storage
-  EXPECT_EQ(p["TargetPortGroup_State"], 16);                    // STATE_NOT_USED
+  EXPECT_EQ(p["TargetPortGroup_State"], 16);                  // STATE_NOT_USED
   EXPECT_EQ(p["ALUASupport"], 0);
   EXPECT_EQ(p["SymmetricLUA"], 1);
 }
@@ -139,7 +139,8 @@ TEST_F(JsonApiTest, QueryCarriesTheRefreshStatusWithTheDataFilled) {
 }
 
 TEST_F(JsonApiTest, SupportedPoliciesLeaveOutRoundRobinOnNonSymmetricAccess) {
-  const json r = Call(json{{"method", "DSM_QuerySupportedLBPolicies_V2"}, {"InstanceName", "data"}});
+  const json r =
+      Call(json{{"method", "DSM_QuerySupportedLBPolicies_V2"}, {"InstanceName", "data"}});
   ASSERT_EQ(StatusOf(r), kSuccess);
   std::vector<std::uint32_t> got;
   for (const json& e : r["Supported_LB_Policies"]) {
@@ -149,7 +150,8 @@ TEST_F(JsonApiTest, SupportedPoliciesLeaveOutRoundRobinOnNonSymmetricAccess) {
   }
   EXPECT_EQ(got, (std::vector<std::uint32_t>{1, 3, 4, 5, 6, 7}));
   EXPECT_EQ(r["SupportedLBPoliciesCount"], 6);
-  const json plain = Call(json{{"method", "DSM_QuerySupportedLBPolicies_V2"}, {"InstanceName", "logs"}});
+  const json plain =
+      Call(json{{"method", "DSM_QuerySupportedLBPolicies_V2"}, {"InstanceName", "logs"}});
   EXPECT_EQ(plain["SupportedLBPoliciesCount"], 7);
 }
 
@@ -217,12 +219,18 @@ TEST_F(JsonApiTest, V1SetTakesMpioDsmPathEntries) {
                     {"DSMPathCount", 2},
                     {"Reserved", 0},
                     {"DSM_Paths",
-                     {{{"DsmPathId", FormatId(d.paths[0].id())}, {"Reserved", 0}, {"PathWeight", 0},
+                     {{{"DsmPathId", FormatId(d.paths[0].id())},
+                       {"Reserved", 0},
+                       {"PathWeight", 0},
                        {"PrimaryPath", 1}},
-                      {{"DsmPathId", FormatId(d.paths[1].id())}, {"Reserved", 0}, {"PathWeight", 0},
+                      {{"DsmPathId", FormatId(d.paths[1].id())},
+                       {"Reserved", 0},
+                       {"PathWeight", 0},
                        {"PrimaryPath", 0}}}}};
-  const json r = Call(json{{"method", "DsmSetLoadBalancePolicy"}, {"class", "DSM_LB_Operations"},
-                           {"InstanceName", "logs"}, {"LoadBalancePolicy", lbp}});
+  const json r = Call(json{{"method", "DsmSetLoadBalancePolicy"},
+                           {"class", "DSM_LB_Operations"},
+                           {"InstanceName", "logs"},
+                           {"LoadBalancePolicy", lbp}});
   ASSERT_EQ(StatusOf(r), kSuccess) << r;
   EXPECT_EQ(backend.disks[1].disk.settings.policy, dsm::LoadBalancePolicy::kFailOverOnly);
   // spec §4: V1 PrimaryPath 0 -> SB (persisted for FOO).
@@ -242,19 +250,22 @@ TEST_F(JsonApiTest, DsmCheckFailuresComeBackAndNothingExecutes) {
   json lbp = Query("data")["LoadBalancePolicy"];
   json bad = lbp;
   bad["LoadBalancePolicy"] = 9;  // check 6
-  json r = Call(json{{"method", "DsmSetLoadBalancePolicyALUA"}, {"InstanceName", "data"},
+  json r = Call(json{{"method", "DsmSetLoadBalancePolicyALUA"},
+                     {"InstanceName", "data"},
                      {"LoadBalancePolicy", bad}});
   EXPECT_EQ(StatusOf(r), kInvalid);
   EXPECT_EQ(r["StatusName"], "STATUS_INVALID_PARAMETER");
   EXPECT_TRUE(r.contains("Message"));
   bad = lbp;
   bad["Version"] = 3;  // check 5
-  r = Call(json{{"method", "DsmSetLoadBalancePolicyALUA"}, {"InstanceName", "data"},
+  r = Call(json{{"method", "DsmSetLoadBalancePolicyALUA"},
+                {"InstanceName", "data"},
                 {"LoadBalancePolicy", bad}});
   EXPECT_EQ(StatusOf(r), kNotSupported);
   bad = lbp;
   bad["LoadBalancePolicy"] = 2;  // check 10: RR on non-symmetric access
-  r = Call(json{{"method", "DsmSetLoadBalancePolicyALUA"}, {"InstanceName", "data"},
+  r = Call(json{{"method", "DsmSetLoadBalancePolicyALUA"},
+                {"InstanceName", "data"},
                 {"LoadBalancePolicy", bad}});
   EXPECT_EQ(StatusOf(r), kInvalid);
   EXPECT_EQ(backend.execute_calls, 0);
@@ -357,19 +368,23 @@ TEST_F(JsonApiTest, DsmPathIdAboveTwoToThe53WorksAsStringAndAsExactNumber) {
   json lbp = q["LoadBalancePolicy"];
   lbp["LoadBalancePolicy"] = 4;
   // As a hex string (what replies use).
-  EXPECT_EQ(StatusOf(Call(json{{"method", "DsmSetLoadBalancePolicyALUA"}, {"InstanceName", "logs"},
+  EXPECT_EQ(StatusOf(Call(json{{"method", "DsmSetLoadBalancePolicyALUA"},
+                               {"InstanceName", "logs"},
                                {"LoadBalancePolicy", lbp}})),
             kSuccess);
   // As a decimal string and as an exact JSON number (nlohmann keeps uint64).
   lbp["DSM_Paths"][0]["DsmPathId"] = "10376293541461622785";
-  EXPECT_EQ(StatusOf(Call(json{{"method", "DsmSetLoadBalancePolicyALUA"}, {"InstanceName", "logs"},
+  EXPECT_EQ(StatusOf(Call(json{{"method", "DsmSetLoadBalancePolicyALUA"},
+                               {"InstanceName", "logs"},
                                {"LoadBalancePolicy", lbp}})),
             kSuccess);
-  const std::string text = R"({"method":"DsmSetLoadBalancePolicyALUA","InstanceName":"logs",
+  const std::string text =
+      R"({"method":"DsmSetLoadBalancePolicyALUA","InstanceName":"logs",
       "LoadBalancePolicy":{"Version":2,"LoadBalancePolicy":6,"DSMPathCount":2,"DSM_Paths":[
       {"DsmPathId":10376293541461622785,"PathWeight":0,"PrimaryPath":1,"OptimizedPath":1,"PreferredPath":0},
-      {"DsmPathId":")" + FormatId(backend.disks[1].disk.paths[1].id()) +
-                           R"(","PathWeight":0,"PrimaryPath":1,"OptimizedPath":1,"PreferredPath":0}]}})";
+      {"DsmPathId":")" +
+      FormatId(backend.disks[1].disk.paths[1].id()) +
+      R"(","PathWeight":0,"PrimaryPath":1,"OptimizedPath":1,"PreferredPath":0}]}})";
   EXPECT_EQ(StatusOf(Call(text)), kSuccess);
   EXPECT_EQ(backend.disks[1].disk.settings.policy, dsm::LoadBalancePolicy::kLeastBlocks);
   // One off (…802): the id matches no path, so check 9 fails: precision kept.
@@ -441,14 +456,15 @@ TEST_F(JsonApiTest, UnknownMethodIsItemIdUnknownClassIsGuid) {
 
 TEST_F(JsonApiTest, UnknownDiskIsNoSuchDevice) {
   json lbp = Query("data")["LoadBalancePolicy"];
-  for (const char* method : {"DSM_QueryLBPolicy_V2", "DSM_QuerySupportedLBPolicies_V2",
-                             "DSM_QueryUniqueId", "MSDSM_DEVICE_PERF", "MSDsmClearCounters", "Why",
-                             "Show"}) {
+  for (const char* method :
+       {"DSM_QueryLBPolicy_V2", "DSM_QuerySupportedLBPolicies_V2", "DSM_QueryUniqueId",
+        "MSDSM_DEVICE_PERF", "MSDsmClearCounters", "Why", "Show"}) {
     const json r = Call(json{{"method", method}, {"InstanceName", "naa.deadbeef"}});
     EXPECT_EQ(StatusOf(r), kNoSuchDevice) << method;
     EXPECT_EQ(r["StatusName"], "STATUS_NO_SUCH_DEVICE");
   }
-  const json r = Call(json{{"method", "DsmSetLoadBalancePolicyALUA"}, {"InstanceName", "nope"},
+  const json r = Call(json{{"method", "DsmSetLoadBalancePolicyALUA"},
+                           {"InstanceName", "nope"},
                            {"LoadBalancePolicy", lbp}});
   EXPECT_EQ(StatusOf(r), kNoSuchDevice);
   EXPECT_EQ(backend.execute_calls, 0);
@@ -478,10 +494,12 @@ TEST_F(JsonApiTest, MsdsmDefaultUnsetSetGetAndBadValues) {
                             "Set":{"LoadBalancePolicy":9}})")),
             kInvalid);
   const int updates = backend.update_calls;
-  for (const char* bad : {R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":{}})",
-                          R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":5})",
-                          R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":{"LoadBalancePolicy":"x"}})",
-                          R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":{"LoadBalancePolicy":1,"PreferredPath":-1}})"}) {
+  for (
+      const char* bad :
+      {R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":{}})",
+       R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":5})",
+       R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":{"LoadBalancePolicy":"x"}})",
+       R"({"method":"MSDSM_DEFAULT_LOAD_BALANCE_POLICY","Set":{"LoadBalancePolicy":1,"PreferredPath":-1}})"}) {
     EXPECT_EQ(StatusOf(Call(std::string(bad))), kInvalid) << bad;
   }
   EXPECT_EQ(backend.update_calls, updates);
@@ -489,7 +507,9 @@ TEST_F(JsonApiTest, MsdsmDefaultUnsetSetGetAndBadValues) {
 }
 
 TEST_F(JsonApiTest, TargetsDefaultSetGetAndEntryChecks) {
-  const std::string hw = "OPENMPIO" "SIMDISK         ";
+  const std::string hw =
+      "OPENMPIO"
+      "SIMDISK         ";
   json set = {{"method", "MSDSM_TARGETS_DEFAULT_LOAD_BALANCE_POLICY"},
               {"Set",
                {{"NumberDevices", 1},
@@ -525,19 +545,23 @@ TEST_F(JsonApiTest, TimersGetDefaultsPartialSetAndRange) {
   EXPECT_EQ(r["PDORemovePeriod"], 20);
   EXPECT_EQ(r["RetryCount"], 3);
   EXPECT_EQ(r["RetryInterval"], 1);
-  EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"RetryCount":10}})")), kSuccess);
+  EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"RetryCount":10}})")),
+            kSuccess);
   r = Call(R"({"method":"MPIO_TIMERS_COUNTERS"})");
   EXPECT_EQ(r["RetryCount"], 10);
   EXPECT_EQ(r["PDORemovePeriod"], 20);
   // spec §5: RetryCount max 500 (dsm's check).
-  EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"RetryCount":501}})")), kInvalid);
+  EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"RetryCount":501}})")),
+            kInvalid);
   // The configuration file refuses a period of 0; so does management (issue
   // 13 item 2: it was accepted, saved, and the next start refused the file).
-  EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"PathVerificationPeriod":0}})")),
-            kInvalid);
+  EXPECT_EQ(
+      StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"PathVerificationPeriod":0}})")),
+      kInvalid);
   EXPECT_EQ(backend.defaults.timers().path_verification_period, 30U);
   const int updates = backend.update_calls;
-  EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"RetryCount":"7"}})")), kInvalid);
+  EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{"RetryCount":"7"}})")),
+            kInvalid);
   EXPECT_EQ(StatusOf(Call(R"({"method":"MPIO_TIMERS_COUNTERS","Set":{}})")), kInvalid);
   EXPECT_EQ(backend.update_calls, updates);
   EXPECT_EQ(backend.defaults.timers().retry_count, 10U);
@@ -554,7 +578,8 @@ TEST_F(JsonApiTest, DevicePerfAndClearCounters) {
   EXPECT_EQ(r["PerfInfo"][0]["NumberWrites"], 5);
   EXPECT_EQ(r["PerfInfo"][0]["BytesRead"], 40960);
   EXPECT_EQ(r["PerfInfo"][0]["BytesWritten"], 20480);
-  EXPECT_EQ(StatusOf(Call(json{{"method", "MSDsmClearCounters"}, {"class", "MSDSM_WMI_METHODS"},
+  EXPECT_EQ(StatusOf(Call(json{{"method", "MSDsmClearCounters"},
+                               {"class", "MSDSM_WMI_METHODS"},
                                {"InstanceName", "logs"}})),
             kSuccess);
   r = Call(json{{"method", "MSDSM_DEVICE_PERF"}, {"InstanceName", "logs"}});
@@ -621,8 +646,9 @@ TEST_F(JsonApiTest, WhySaysWhichPathsCarryIoAndWhyOthersAreOut) {
 }
 
 TEST_F(JsonApiTest, SimControlActionsAndChecks) {
-  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"FailPort","TargetPort_Identifier":3})")),
-            kSuccess);
+  EXPECT_EQ(
+      StatusOf(Call(R"({"method":"SimControl","Action":"FailPort","TargetPort_Identifier":3})")),
+      kSuccess);
   EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"SetState","LUN":0,
                             "TargetPortGroup_Identifier":2,"State":"AO"})")),
             kSuccess);
@@ -632,22 +658,24 @@ TEST_F(JsonApiTest, SimControlActionsAndChecks) {
   EXPECT_EQ(backend.fake_sim.requests[1].action, SimAction::kSetState);
   EXPECT_EQ(backend.fake_sim.requests[1].target_port_group, 2);
   EXPECT_EQ(backend.fake_sim.requests[1].state, scsi::AsymmetricAccessState::kActiveOptimized);
-  for (const char* bad :
-       {R"({"method":"SimControl","Action":"Explode","TargetPort_Identifier":3})",
-        R"({"method":"SimControl","Action":"HangPort"})",
-        R"({"method":"SimControl","Action":"HangPort","TargetPort_Identifier":70000})",
-        R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":"XX"})",
-        R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":5})",
-        // Issue 13 item 8: a transient state, not a target (the array refused
-        // it after the decode had accepted it).
-        R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":"Transitioning"})",
-        R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":15})"}) {
+  for (
+      const char* bad :
+      {R"({"method":"SimControl","Action":"Explode","TargetPort_Identifier":3})",
+       R"({"method":"SimControl","Action":"HangPort"})",
+       R"({"method":"SimControl","Action":"HangPort","TargetPort_Identifier":70000})",
+       R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":"XX"})",
+       R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":5})",
+       // Issue 13 item 8: a transient state, not a target (the array refused
+       // it after the decode had accepted it).
+       R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":"Transitioning"})",
+       R"({"method":"SimControl","Action":"SetState","LUN":0,"TargetPortGroup_Identifier":2,"State":15})"}) {
     EXPECT_EQ(StatusOf(Call(std::string(bad))), kInvalid) << bad;
   }
   EXPECT_EQ(backend.fake_sim.requests.size(), 2U);
   backend.has_sim = false;
-  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"RestorePort","TargetPort_Identifier":3})")),
-            kNotSupported);
+  EXPECT_EQ(
+      StatusOf(Call(R"({"method":"SimControl","Action":"RestorePort","TargetPort_Identifier":3})")),
+      kNotSupported);
 }
 
 // The LU inventory actions: AddLu (LUN, BlockCount, optional OwnerGroup and
@@ -659,8 +687,9 @@ TEST_F(JsonApiTest, SimControlLuInventory) {
   EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"AddLu","LUN":3,"BlockCount":"0x800",
                             "OwnerGroup":2,"Provisioning":"thick"})")),
             kSuccess);
-  EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"ResizeLu","LUN":2,"BlockCount":8192})")),
-            kSuccess);
+  EXPECT_EQ(
+      StatusOf(Call(R"({"method":"SimControl","Action":"ResizeLu","LUN":2,"BlockCount":8192})")),
+      kSuccess);
   EXPECT_EQ(StatusOf(Call(R"({"method":"SimControl","Action":"RemoveLu","LUN":3})")), kSuccess);
   const auto& q = backend.fake_sim.requests;
   ASSERT_EQ(q.size(), 4U);
@@ -680,19 +709,21 @@ TEST_F(JsonApiTest, SimControlLuInventory) {
     const char* request;
     const char* field;
   };
-  for (const Bad& bad : std::vector<Bad>{
-           {R"({"method":"SimControl","Action":"AddLu","BlockCount":1})", "LUN"},
-           {R"({"method":"SimControl","Action":"AddLu","LUN":2})", "BlockCount"},
-           {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":0})", "BlockCount"},
-           {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"OwnerGroup":70000})",
-            "OwnerGroup"},
-           {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"Provisioning":"fat"})",
-            "Provisioning"},
-           {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"Provisioning":1})",
-            "Provisioning"},
-           {R"({"method":"SimControl","Action":"RemoveLu"})", "LUN"},
-           {R"({"method":"SimControl","Action":"ResizeLu","LUN":0})", "BlockCount"},
-           {R"({"method":"SimControl","Action":"ResizeLu","LUN":0,"BlockCount":-5})", "BlockCount"}}) {
+  for (
+      const Bad& bad : std::vector<Bad>{
+          {R"({"method":"SimControl","Action":"AddLu","BlockCount":1})", "LUN"},
+          {R"({"method":"SimControl","Action":"AddLu","LUN":2})", "BlockCount"},
+          {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":0})", "BlockCount"},
+          {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"OwnerGroup":70000})",
+           "OwnerGroup"},
+          {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"Provisioning":"fat"})",
+           "Provisioning"},
+          {R"({"method":"SimControl","Action":"AddLu","LUN":2,"BlockCount":1,"Provisioning":1})",
+           "Provisioning"},
+          {R"({"method":"SimControl","Action":"RemoveLu"})", "LUN"},
+          {R"({"method":"SimControl","Action":"ResizeLu","LUN":0})", "BlockCount"},
+          {R"({"method":"SimControl","Action":"ResizeLu","LUN":0,"BlockCount":-5})",
+           "BlockCount"}}) {
     const json r = Call(std::string(bad.request));
     EXPECT_EQ(StatusOf(r), kInvalid) << bad.request;
     EXPECT_EQ(r.value("Message", "").rfind(bad.field, 0), 0U) << bad.request << " → " << r.dump();
@@ -727,26 +758,27 @@ TEST_F(JsonApiTest, SimControlCorruptReadAndClearFaults) {
     const char* request;
     const char* field;  // the message starts with it
   };
-  for (const Bad& bad : std::vector<Bad>{
-           {R"({"method":"SimControl","Action":"CorruptRead","FirstLBA":0,"BlockCount":1})", "LUN"},
-           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"BlockCount":1})", "FirstLBA"},
-           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0})", "BlockCount"},
-           {R"({"method":"SimControl","Action":"CorruptRead","LUN":-1,"FirstLBA":0,"BlockCount":1})",
-            "LUN"},
-           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":1.5,"BlockCount":1})",
-            "FirstLBA"},
-           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":"12x","BlockCount":1})",
-            "FirstLBA"},
-           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0,"BlockCount":0})",
-            "BlockCount"},
-           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0,"BlockCount":true})",
-            "BlockCount"},
-           // 2^64 - 1 + 2 wraps: the range has no end.
-           {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,
+  for (
+      const Bad& bad : std::vector<Bad>{
+          {R"({"method":"SimControl","Action":"CorruptRead","FirstLBA":0,"BlockCount":1})", "LUN"},
+          {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"BlockCount":1})", "FirstLBA"},
+          {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0})", "BlockCount"},
+          {R"({"method":"SimControl","Action":"CorruptRead","LUN":-1,"FirstLBA":0,"BlockCount":1})",
+           "LUN"},
+          {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":1.5,"BlockCount":1})",
+           "FirstLBA"},
+          {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":"12x","BlockCount":1})",
+           "FirstLBA"},
+          {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0,"BlockCount":0})",
+           "BlockCount"},
+          {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,"FirstLBA":0,"BlockCount":true})",
+           "BlockCount"},
+          // 2^64 - 1 + 2 wraps: the range has no end.
+          {R"({"method":"SimControl","Action":"CorruptRead","LUN":0,
                 "FirstLBA":"0xFFFFFFFFFFFFFFFF","BlockCount":2})",
-            "BlockCount"},
-           {R"({"method":"SimControl","Action":"CorruptReads","LUN":0,"FirstLBA":0,"BlockCount":1})",
-            "Action"}}) {
+           "BlockCount"},
+          {R"({"method":"SimControl","Action":"CorruptReads","LUN":0,"FirstLBA":0,"BlockCount":1})",
+           "Action"}}) {
     const json r = Call(std::string(bad.request));
     EXPECT_EQ(StatusOf(r), kInvalid) << bad.request;
     EXPECT_EQ(r["Message"].get<std::string>().rfind(std::string(bad.field) + ":", 0), 0U)
@@ -775,10 +807,28 @@ TEST_F(JsonApiTest, DeeplyNestedValueIsRefusedWithoutRecursing) {
 
 TEST_F(JsonApiTest, LongStringsAreCutInMessages) {
   const std::string big(5000, 'x');
-  const json r = Call(json{{"method", "SimControl"}, {"Action", "SetState"}, {"LUN", 0},
-                           {"TargetPortGroup_Identifier", 2}, {"State", big}});
+  const json r = Call(json{{"method", "SimControl"},
+                           {"Action", "SetState"},
+                           {"LUN", 0},
+                           {"TargetPortGroup_Identifier", 2},
+                           {"State", big}});
   EXPECT_EQ(StatusOf(r), kInvalid);
   EXPECT_LT(r["Message"].get<std::string>().size(), 400U) << r["Message"];
+}
+
+TEST_F(JsonApiTest, EventsListsTheEnginesStateChangesOldestFirst) {
+  backend.events = {{1500, "alpha", "path 0x01 failed: connection lost"},
+                    {2250, "", "engine started"}};
+  const json r = Call(R"({"method":"Events"})");
+  EXPECT_EQ(StatusOf(r), kSuccess);
+  ASSERT_EQ(r["Events"].size(), 2U);
+  EXPECT_EQ(r["Events"][0]["TimeMs"], 1500U);
+  EXPECT_EQ(r["Events"][0]["Disk"], "alpha");
+  EXPECT_EQ(r["Events"][0]["Text"], "path 0x01 failed: connection lost");
+  EXPECT_EQ(r["Events"][1]["Disk"], "");
+  backend.events.clear();
+  EXPECT_TRUE(Call(R"({"method":"Events"})")["Events"].empty());
+  EXPECT_EQ(StatusOf(Call(R"({"method":"Events","Set":{}})")), 0xC0000010U);  // read-only
 }
 
 TEST_F(JsonApiTest, SaveConfigWithAndWithoutPath) {
@@ -819,9 +869,10 @@ RC_GTEST_PROP(JsonApiProperty, AnyScalarInAnyPathFieldGetsOneReply,
   FakeBackend backend;
   Populate(backend);
   JsonApi api(backend);
-  static const char* kFields[] = {"DsmPathId", "Reserved", "PathWeight", "PrimaryPath",
-                                  "OptimizedPath", "PreferredPath", "FailedPath",
-                                  "TargetPortGroup_State", "SymmetricLUA", "Reserved64"};
+  static const char* kFields[] = {
+      "DsmPathId",     "Reserved",      "PathWeight", "PrimaryPath",
+      "OptimizedPath", "PreferredPath", "FailedPath", "TargetPortGroup_State",
+      "SymmetricLUA",  "Reserved64"};
   std::string query_reply;
   api.Handle(json{{"method", "DSM_QueryLBPolicy_V2"}, {"InstanceName", "logs"}}.dump(),
              [&](std::string r) { query_reply = std::move(r); });
@@ -830,7 +881,8 @@ RC_GTEST_PROP(JsonApiProperty, AnyScalarInAnyPathFieldGetsOneReply,
   lbp["DSM_Paths"][0][f] = as_string ? json(std::to_string(value)) : json(value);
   int replies = 0;
   std::string out;
-  api.Handle(json{{"method", "DsmSetLoadBalancePolicyALUA"}, {"InstanceName", "logs"},
+  api.Handle(json{{"method", "DsmSetLoadBalancePolicyALUA"},
+                  {"InstanceName", "logs"},
                   {"LoadBalancePolicy", lbp}}
                  .dump(),
              [&](std::string r) {
