@@ -73,7 +73,7 @@ struct IoChunk {
   bool in_flight = false;
   IoChunk* flight_prev = nullptr;
   IoChunk* flight_next = nullptr;
-  TimePoint abandoned_after{};  // the age at which the hedge gave up on it
+  Duration abandoned_age{0};  // how long it had been out when the hedge gave up on it
 
   [[nodiscard]] bool IsWrite() const noexcept {
     return op == IoOp::kWrite || op == IoOp::kUnmap || op == IoOp::kWriteSame;

@@ -10,8 +10,9 @@
 // outstanding longer than the nexus's threshold —
 //     max(hedge_floor, hedge_multiplier x the recent peak service time)
 // — is abandoned (TransportNexus::Abandon: the transport drops its late
-// answer, so the caller's buffer is never written twice) if another nexus
-// can serve its disk now. Its completion (kAbandoned) fails the nexus as
+// answer, so the caller's buffer is never written twice) if a path of its
+// disk on another nexus could carry its I/O (in the usable set now, or the
+// one a failover would promote). Its completion (kAbandoned) fails the nexus as
 // suspected hung, with an event, and the chunk is dispatched again on what is
 // left — a write as after a timeout: its first copy enters the fence set
 // (DESIGN.md "Write fencing"; later overlapping writes wait for its fence).
@@ -19,9 +20,9 @@
 // slow answers and is reinstated within milliseconds; a hung one answers
 // nothing and stays out until a probe gets through.
 //
-// The last usable path is never abandoned: with every path hung, the
-// command timeout of the last one decides, then PDORemovePeriod — one
-// command_timeout in all, not one per path.
+// The last path that could carry the I/O is never abandoned: with every path
+// hung, the command timeout of the last one decides, then PDORemovePeriod —
+// one command_timeout in all, not one per path.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -126,7 +127,7 @@ void Engine::Impl::HedgeSweep(NexusRuntime& n) {
     // when no other nexus can serve the disk now.
     UnlinkInflight(n, c);
     if (!OtherNexusCanServe(*c)) continue;
-    c->abandoned_after = TimePoint{} + (now - c->started);
+    c->abandoned_age = now - c->started;
     n.stats.hedges.fetch_add(1, std::memory_order_relaxed);
     n.transport->Abandon(c->tag);
   }
@@ -141,9 +142,8 @@ void Engine::Impl::HedgeSweep(NexusRuntime& n) {
 void Engine::Impl::SuspectAndRedispatch(IoChunk* c, TimePoint now) {
   NexusRuntime* np = c->nexus;
   if (c->IsWrite()) RecordFence(c, now);  // rule 2: the first copy may still land
-  const Duration age = c->abandoned_after - TimePoint{};
-  std::string why = std::string("suspected hung: a ") + OpName(c->op) + " outstanding " + Ms(age) +
-                    " (threshold " + Ms(HedgeThreshold(*np)) +
+  std::string why = std::string("suspected hung: a ") + OpName(c->op) + " outstanding " +
+                    Ms(c->abandoned_age) + " (threshold " + Ms(HedgeThreshold(*np)) +
                     ") was sent again on another path; probing it now";
   control.Post([this, c, np, why = std::move(why)]() {
     FailNexus(*np, why);
