@@ -96,12 +96,9 @@ Status Runtime::StartManagement() {
   }
   // [[disk]] settings: as the management method would take them; a refused
   // one is a start-up error naming its line (issue 13 item 2).
-  auto applied = std::make_shared<std::promise<Status>>();
-  std::future<Status> disks = applied->get_future();
-  control_->Post([backend, applied]() {
-    backend->ApplyDiskConfig([applied](Status s) { applied->set_value(std::move(s)); });
-  });
-  if (Status s = disks.get(); !s.ok()) return s;
+  const Status disks = AwaitOnControl(
+      [backend](engine::Engine&, auto done) { backend->ApplyDiskConfig(std::move(done)); });
+  if (!disks.ok()) return disks;
   if (!options_.management || !config_.management.enabled) return OkStatus();
   // A configured socket that cannot be served is a start-up error: an engine
   // that runs on without its management (another engine's socket, a missing
@@ -213,13 +210,9 @@ Status Runtime::SetLoadBalancePolicy(std::size_t disk, dsm::LoadBalancePolicy po
   PolicyRequest request;
   request.policy = policy;
   if (preferred_path != dsm::kNoPreferredPath) request.preferred_path = preferred_path;
-  auto result = std::make_shared<std::promise<Status>>();
-  std::future<Status> done = result->get_future();
-  control_->Post([this, disk, request, result]() {
-    SetPolicyChecked(*engine_, disk, request,
-                     [result](Status s) { result->set_value(std::move(s)); });
+  return AwaitOnControl([disk, request](engine::Engine& e, auto done) {
+    SetPolicyChecked(e, disk, request, std::move(done));
   });
-  return done.get();
 }
 
 bool Runtime::OnEngineThread() const {

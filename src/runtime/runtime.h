@@ -44,8 +44,8 @@
 #include "common/reactor.h"
 #include "config/config.h"
 #include "engine/engine.h"
-#include "openmpio/expected.h"
 #include "mgmt/server.h"
+#include "openmpio/expected.h"
 #include "openmpio/status.h"
 #include "runtime/mgmt_backend.h"
 #include "transport/sim/sim_fabric.h"
@@ -120,6 +120,19 @@ class Runtime {
       } else {
         promise->set_value(fn(*engine_));
       }
+    });
+    return result.get();
+  }
+
+  // Starts fn(engine, done) on the control executor and waits for the
+  // Status it hands to `done` — there or later (an STPG answered). The same
+  // threads rule as RunOnControl.
+  template <typename F>
+  Status AwaitOnControl(F fn) {
+    auto promise = std::make_shared<std::promise<Status>>();
+    std::future<Status> result = promise->get_future();
+    control_->Post([this, promise, fn = std::move(fn)]() mutable {
+      fn(*engine_, [promise](Status s) { promise->set_value(std::move(s)); });
     });
     return result.get();
   }
