@@ -29,17 +29,12 @@
 namespace openmpio::engine {
 
 void Engine::Impl::RefreshAlua(DiskRuntime& d, std::function<void()> then) {
-  if (d.failover_stpg_in_flight) {
+  if (d.failover_stpg.in_flight()) {
     // Answered by the RTPG after the explicit-failover STPG (explicit_alua.cpp).
     d.failover_waiters.push_back(std::move(then));
     return;
   }
-  d.refresh_waiters.push_back(std::move(then));
-  if (d.refresh_in_flight) return;
-  d.refresh_in_flight = true;
-  d.current_waiters = std::move(d.refresh_waiters);
-  d.refresh_waiters.clear();
-  StartRefresh(d, 0);
+  if (d.refresh.Ask(std::move(then))) StartRefresh(d, 0);
 }
 
 void Engine::Impl::StartRefresh(DiskRuntime& d, std::size_t attempt) {
@@ -88,18 +83,10 @@ void Engine::Impl::StartRefreshWith(DiskRuntime& d, std::size_t attempt,
   }
   DiskRuntime* dp = &d;
   auto finish = [this, dp](bool ok) {
-    dp->refresh_in_flight = false;
     dp->refresh_ok = ok;
     if (ok) dp->refresh_status = OkStatus();
-    std::vector<std::function<void()>> batch = std::move(dp->current_waiters);
-    dp->current_waiters.clear();
-    for (auto& w : batch) w();
-    if (!dp->refresh_waiters.empty() && !dp->refresh_in_flight) {
-      dp->refresh_in_flight = true;
-      dp->current_waiters = std::move(dp->refresh_waiters);
-      dp->refresh_waiters.clear();
-      StartRefresh(*dp, 0);
-    }
+    for (auto& w : dp->refresh.Finish()) w();
+    if (dp->refresh.StartNext()) StartRefresh(*dp, 0);
   };
   if (attempt >= order.size()) {
     if (order.empty()) {
@@ -225,7 +212,7 @@ void Engine::Impl::UpdateAluaPoll(DiskRuntime& d) {
     dp->alua_poll_timer = 0;
     // An RTPG (or the failover's STPG) still in flight publishes when it
     // answers; only the next turn is due now.
-    if (!NeedsAluaPoll(*dp) || dp->refresh_in_flight || dp->failover_stpg_in_flight) {
+    if (!NeedsAluaPoll(*dp) || dp->refresh.in_flight() || dp->failover_stpg.in_flight()) {
       UpdateAluaPoll(*dp);
       return;
     }

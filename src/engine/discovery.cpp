@@ -25,17 +25,6 @@ bool Good(const transport::Result& r) {
   return r.outcome == transport::Outcome::kCompleted && r.status == scsi::ScsiStatus::kGood;
 }
 
-// What one LU's discovery collected, between the asynchronous steps.
-struct LuProbe {
-  std::uint64_t lun = 0;
-  scsi::StandardInquiry inquiry;
-  scsi::SupportedVpdPages pages;
-  std::optional<scsi::DeviceIdentification> id;
-  std::optional<scsi::BlockLimits> limits;
-  std::optional<scsi::LogicalBlockProvisioning> provisioning;
-  std::optional<scsi::ModeSense10Data> mode;
-};
-
 // The LUNs of a REPORT LUNS answer (those with a single-level number), or
 // nullopt when it failed or cannot be read.
 std::optional<std::vector<std::uint64_t>> ReportedLuns(const transport::Result& r,
@@ -87,219 +76,267 @@ void Engine::Impl::StartDiscoveryAfterLogin(NexusRuntime& n) {
                                   np->discovered = true;
                                   --discovering;
                                   // A 3F/0E that came during discovery.
-                                  if (std::exchange(np->rescan_again, false)) RescanLuns(*np);
+                                  if (np->rescan.Finish()) RescanLuns(*np);
                                 });
                  });
   }
 }
 
-void Engine::Impl::DiscoverLuns(NexusRuntime& n, std::vector<std::uint64_t> luns,
-                                std::function<void()> done) {
-  // One LU after the other: discovery is not a hot path, and the order keeps
-  // MSDSM's path order deterministic.
-  NexusRuntime* np = &n;
-  auto list = std::make_shared<std::vector<std::uint64_t>>(std::move(luns));
-  auto step = std::make_shared<std::function<void(std::size_t)>>();
-  *step = [this, np, list, step, done = std::move(done)](std::size_t i) {
-    if (i >= list->size()) {
-      done();
-      // Break the self-reference once this call has returned.
-      control.Post([step]() { *step = nullptr; });
+namespace {
+
+// Discovery of a list of LUs over one nexus, one LU after the other (not a
+// hot path, and the order keeps MSDSM's path order deterministic), one method
+// per step of spec/scsi-alua.md "Discovering ALUA":
+//
+//   Inquiry → SupportedPages → DeviceIdentification → BlockLimits →
+//   Provisioning → ModeSense → Claim → (RTPG) → GoOnline → next LU
+//
+// A step that finds the LU is not ours ends it (NextLu). Optional steps (VPD
+// 0xB0 / 0xB2, the caching mode page) skip a page the LU does not list, and
+// ignore a refusal or an answer we cannot read: they never fail a path. The
+// scan owns itself (shared_ptr) while a command is outstanding; every step
+// runs on the control executor.
+class LunScan : public std::enable_shared_from_this<LunScan> {
+ public:
+  LunScan(Engine::Impl& engine, NexusRuntime& n, std::vector<std::uint64_t> luns,
+          std::function<void()> done)
+      : e_(engine), n_(n), luns_(std::move(luns)), done_(std::move(done)) {}
+
+  void Start() { StartLu(); }
+
+ private:
+  using Answer = void (LunScan::*)(const transport::Result&, std::span<const std::byte>);
+
+  // What the steps collected about the LU being probed.
+  struct Probe {
+    scsi::StandardInquiry inquiry;
+    scsi::SupportedVpdPages pages;
+    std::optional<scsi::DeviceIdentification> id;
+    std::optional<scsi::BlockLimits> limits;
+    std::optional<scsi::LogicalBlockProvisioning> provisioning;
+    std::optional<scsi::ModeSense10Data> mode;
+  };
+
+  [[nodiscard]] std::uint64_t lun() const { return luns_[next_]; }
+
+  void Ask(const scsi::Cdb& cdb, std::size_t allocation, Answer step) {
+    e_.IssueCommand(n_, lun(), cdb, allocation,
+                    [self = shared_from_this(), step](const transport::Result& r,
+                                                      std::span<const std::byte> data) {
+                      ((*self).*step)(r, data);
+                    });
+  }
+  void AskVpd(std::uint8_t page, std::uint16_t allocation, Answer step) {
+    Ask(scsi::BuildInquiryCdb(true, page, allocation), allocation, step);
+  }
+
+  void StartLu() {
+    if (next_ >= luns_.size()) {
+      done_();
       return;
     }
-    DiscoverLun(*np, (*list)[i], [step, i]() {
-      if (*step) (*step)(i + 1);
-    });
-  };
-  (*step)(0);
+    probe_ = Probe{};
+    Ask(scsi::BuildInquiryCdb(false, 0, 96), 96, &LunScan::OnInquiry);
+  }
+  void NextLu() {
+    ++next_;
+    StartLu();
+  }
+
+  // Only qualifier 0, type 0 is claimed (DESIGN.md "Identity").
+  void OnInquiry(const transport::Result& r, std::span<const std::byte> data) {
+    auto inq = Good(r) ? scsi::ParseStandardInquiry(data)
+                       : scsi::ParseResult<scsi::StandardInquiry>(
+                             scsi::Fail(scsi::ParseErrc::kEmpty, 0, "no answer"));
+    if (!inq || inq->peripheral_qualifier != scsi::kPeripheralQualifierConnected ||
+        inq->peripheral_device_type != scsi::kDeviceTypeDirectAccess) {
+      NextLu();
+      return;
+    }
+    probe_.inquiry = *inq;
+    AskVpd(scsi::vpd::kSupportedPages, 255, &LunScan::OnSupportedPages);
+  }
+
+  // VPD 0x00: no device identification page, no identity, no claim.
+  void OnSupportedPages(const transport::Result& r, std::span<const std::byte> data) {
+    if (Good(r)) {
+      if (auto pages = scsi::ParseSupportedVpdPages(data)) probe_.pages = *pages;
+    }
+    if (!probe_.pages.Supports(scsi::vpd::kDeviceIdentification)) {
+      NextLu();
+      return;
+    }
+    AskVpd(scsi::vpd::kDeviceIdentification, kVpdAllocation, &LunScan::OnDeviceIdentification);
+  }
+
+  // VPD 0x83: the LU's designator is its identity; without one, no claim.
+  void OnDeviceIdentification(const transport::Result& r, std::span<const std::byte> data) {
+    if (Good(r)) {
+      if (auto id = scsi::ParseDeviceIdentification(data)) probe_.id = *id;
+    }
+    if (!probe_.id || probe_.id->LogicalUnitDesignator() == nullptr) {
+      NextLu();
+      return;
+    }
+    ReadBlockLimits();
+  }
+
+  // VPD 0xB0 (optional): transfer, unmap and write-same limits.
+  void ReadBlockLimits() {
+    if (!probe_.pages.Supports(scsi::vpd::kBlockLimits)) {
+      ReadProvisioning();
+      return;
+    }
+    AskVpd(scsi::vpd::kBlockLimits, 64, &LunScan::OnBlockLimits);
+  }
+  void OnBlockLimits(const transport::Result& r, std::span<const std::byte> data) {
+    if (Good(r)) {
+      if (auto bl = scsi::ParseBlockLimits(data)) probe_.limits = *bl;
+    }
+    ReadProvisioning();
+  }
+
+  // VPD 0xB2 (optional; istgt answers CHECK CONDITION with empty sense).
+  void ReadProvisioning() {
+    if (!probe_.pages.Supports(scsi::vpd::kLogicalBlockProvisioning)) {
+      ReadCachingPage();
+      return;
+    }
+    AskVpd(scsi::vpd::kLogicalBlockProvisioning, 64, &LunScan::OnProvisioning);
+  }
+  void OnProvisioning(const transport::Result& r, std::span<const std::byte> data) {
+    if (Good(r)) {
+      if (auto p = scsi::ParseLogicalBlockProvisioning(data)) probe_.provisioning = *p;
+    }
+    ReadCachingPage();
+  }
+
+  // MODE SENSE(10), caching page (SBC-3 6.4.5), current values, no block
+  // descriptors: WCE, and DPOFUA from the header (optional).
+  void ReadCachingPage() {
+    scsi::ModeSense10Cdb ms;
+    Ask(scsi::BuildModeSense10Cdb(ms), ms.allocation_length, &LunScan::OnCachingPage);
+  }
+  void OnCachingPage(const transport::Result& r, std::span<const std::byte> data) {
+    if (Good(r)) {
+      if (auto m = scsi::ParseModeSense10(data)) probe_.mode = *m;
+    }
+    Claim();
+  }
+
+  // The path into its Disk (a new one, or the one it carried before a
+  // rescan), the LU's limits and capabilities into the disk's runtime, then
+  // the ALUA states when it has ALUA, then online.
+  void Claim();
+  // The path carries I/O (unless its nexus failed meanwhile); the disk is
+  // published and its capacity read; next LU.
+  void GoOnline(DiskRuntime& d);
+
+  Engine::Impl& e_;
+  NexusRuntime& n_;
+  std::vector<std::uint64_t> luns_;
+  std::function<void()> done_;
+  std::size_t next_ = 0;
+  Probe probe_;
+};
+
+// Lowers `field` to v when v is smaller or the field unset (0). A CAS loop,
+// because I/O may read the value meanwhile.
+void LowerLimit(std::atomic<std::uint32_t>& field, std::uint32_t v) {
+  std::uint32_t cur = field.load(std::memory_order_relaxed);
+  while ((cur == 0 || v < cur) && !field.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
 }
 
-void Engine::Impl::DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function<void()> next) {
-  NexusRuntime* np = &n;
-  auto probe = std::make_shared<LuProbe>();
-  probe->lun = lun;
-  auto finish = std::make_shared<std::function<void()>>();
-
-  // Claim, RTPG, online, publish, capacity.
-  *finish = [this, np, probe, next, lun]() {
-    dsm::PathCandidate c;
-    c.peripheral_qualifier = probe->inquiry.peripheral_qualifier;
-    c.peripheral_device_type = probe->inquiry.peripheral_device_type;
-    c.lu_designator = *probe->id->LogicalUnitDesignator();
-    c.target_name = np->transport->address().target_name;
-    for (const scsi::Designator& d : probe->id->designators) {
-      if (d.association == scsi::Association::kTargetDevice) c.target_device_designators.push_back(d);
-    }
-    if (auto rtp = probe->id->relative_target_port(); rtp && *rtp) c.relative_target_port = **rtp;
-    if (auto tpg = probe->id->target_port_group(); tpg && *tpg) c.tpg_id = **tpg;
-    c.alua = static_cast<dsm::AluaSupport>(static_cast<std::uint32_t>(probe->inquiry.tpgs));
-    c.nexus = np->nexus;
-    dsm::Disk* disk = topology.FindDisk(c.lu_designator);
-    if (disk == nullptr || !disk->IndexOf(np->nexus->id)) {
-      auto claimed = topology.Claim(c);
-      if (!claimed) {
-        next();  // not ours (another device type, an unprovable merge, ...)
-        return;
-      }
-      disk = *claimed;
-    }
-    // else: a LU this nexus carried before, back after a rescan (3F/0E).
-    DiskRuntime& d = RuntimeFor(disk, probe->inquiry.vendor, probe->inquiry.product);
-    const auto idx = disk->IndexOf(np->nexus->id);
-    if (!idx) {
-      next();
+void LunScan::Claim() {
+  const scsi::DeviceIdentification& id = *probe_.id;
+  dsm::PathCandidate c;
+  c.peripheral_qualifier = probe_.inquiry.peripheral_qualifier;
+  c.peripheral_device_type = probe_.inquiry.peripheral_device_type;
+  c.lu_designator = *id.LogicalUnitDesignator();
+  c.target_name = n_.transport->address().target_name;
+  for (const scsi::Designator& d : id.designators) {
+    if (d.association == scsi::Association::kTargetDevice) c.target_device_designators.push_back(d);
+  }
+  if (auto rtp = id.relative_target_port(); rtp && *rtp) c.relative_target_port = **rtp;
+  if (auto tpg = id.target_port_group(); tpg && *tpg) c.tpg_id = **tpg;
+  c.alua = static_cast<dsm::AluaSupport>(static_cast<std::uint32_t>(probe_.inquiry.tpgs));
+  c.nexus = n_.nexus;
+  dsm::Disk* disk = e_.topology.FindDisk(c.lu_designator);
+  if (disk == nullptr || !disk->IndexOf(n_.nexus->id)) {
+    auto claimed = e_.topology.Claim(c);
+    if (!claimed) {
+      NextLu();  // not ours (another device type, an unprovable merge, ...)
       return;
     }
-    if (d.removed.load(std::memory_order_relaxed)) {
-      std::lock_guard<std::mutex> lock(d.queue_mutex);
-      d.removed.store(false, std::memory_order_relaxed);  // the LU is back
-      d.capacity_stale = true;  // re-created, maybe at another size
+    disk = *claimed;
+  }
+  // else: a LU this nexus carried before, back after a rescan (3F/0E).
+  DiskRuntime& d = e_.RuntimeFor(disk, probe_.inquiry.vendor, probe_.inquiry.product);
+  const auto idx = disk->IndexOf(n_.nexus->id);
+  if (!idx) {
+    NextLu();
+    return;
+  }
+  if (d.removed.load(std::memory_order_relaxed)) {
+    std::lock_guard<std::mutex> lock(d.queue_mutex);
+    d.removed.store(false, std::memory_order_relaxed);  // the LU is back
+    d.capacity_stale = true;  // re-created, maybe at another size
+  }
+  d.path_lun[*idx].store(lun(), std::memory_order_relaxed);
+  d.path_nexus[*idx].store(&n_, std::memory_order_release);
+  n_.lus.push_back(NexusRuntime::Lu{&d, lun()});
+  if (const auto& bl = probe_.limits; bl && bl->maximum_transfer_length != 0) {
+    // Every path must accept what is sent: keep the smallest limit.
+    LowerLimit(d.max_transfer_blocks, bl->maximum_transfer_length);
+    if (auto u = bl->maximum_unmap_lba_count; u && *u != 0) LowerLimit(d.max_unmap_blocks, *u);
+    if (auto ws = bl->maximum_write_same_length; ws && *ws != 0) {
+      LowerLimit(d.max_write_same_blocks,
+                 static_cast<std::uint32_t>(std::min<std::uint64_t>(*ws, 0xFFFFFFFFU)));
     }
-    d.path_lun[*idx].store(lun, std::memory_order_relaxed);
-    d.path_nexus[*idx].store(np, std::memory_order_release);
-    np->lus.push_back(NexusRuntime::Lu{&d, lun});
-    if (probe->limits && probe->limits->maximum_transfer_length != 0) {
-      // Every path must accept what is sent: keep the smallest limit. Lowered
-      // with a CAS loop because I/O may read the value meanwhile.
-      auto lower = [](std::atomic<std::uint32_t>& field, std::uint32_t v) {
-        std::uint32_t cur = field.load(std::memory_order_relaxed);
-        while ((cur == 0 || v < cur) &&
-               !field.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
-        }
-      };
-      lower(d.max_transfer_blocks, probe->limits->maximum_transfer_length);
-      if (auto u = probe->limits->maximum_unmap_lba_count; u && *u != 0) lower(d.max_unmap_blocks, *u);
-      if (auto ws = probe->limits->maximum_write_same_length; ws && *ws != 0) {
-        lower(d.max_write_same_blocks,
-              static_cast<std::uint32_t>(std::min<std::uint64_t>(*ws, 0xFFFFFFFFU)));
-      }
-    }
-    // Capabilities: one LU answers the same through every port; the last
-    // path's answer stands (an unanswered optional page changes nothing).
-    if (probe->limits) d.optimal_transfer_blocks = probe->limits->optimal_transfer_length;
-    if (probe->provisioning) {
-      d.lbpu = probe->provisioning->lbpu;
-      d.lbpws.store(probe->provisioning->lbpws, std::memory_order_relaxed);
-    }
-    if (probe->mode) {
-      d.caching_known = true;
-      d.dpofua.store(probe->mode->header.dpofua, std::memory_order_relaxed);
-      d.wce = probe->mode->caching && probe->mode->caching->wce;
-    }
-    auto go_online = [this, np, &d, next]() {
-      if (!np->failed) {
-        d.disk->SetVerification(np->nexus->id, dsm::PathVerification::kOnline).IgnoreError();
-      }
-      Publish(d);
-      ReadCapacity(d);
-      next();
-    };
-    if (dsm::HasAlua(disk->alua)) {
-      RefreshAlua(d, go_online);
-    } else {
-      go_online();
-    }
-  };
+  }
+  // Capabilities: one LU answers the same through every port; the last
+  // path's answer stands (an unanswered optional page changes nothing).
+  if (probe_.limits) d.optimal_transfer_blocks = probe_.limits->optimal_transfer_length;
+  if (probe_.provisioning) {
+    d.lbpu = probe_.provisioning->lbpu;
+    d.lbpws.store(probe_.provisioning->lbpws, std::memory_order_relaxed);
+  }
+  if (probe_.mode) {
+    d.caching_known = true;
+    d.dpofua.store(probe_.mode->header.dpofua, std::memory_order_relaxed);
+    d.wce = probe_.mode->caching && probe_.mode->caching->wce;
+  }
+  if (dsm::HasAlua(disk->alua)) {
+    e_.RefreshAlua(d, [self = shared_from_this(), &d]() { self->GoOnline(d); });
+  } else {
+    GoOnline(d);
+  }
+}
 
-  auto read_optional_pages = std::make_shared<std::function<void()>>();
-  *read_optional_pages = [this, np, probe, finish, lun]() {
-    // MODE SENSE(10), caching page (SBC-3 6.4.5), current values, no block
-    // descriptors: WCE, and DPOFUA from the header. Optional: a target that
-    // refuses it (or answers something we cannot read) keeps the path.
-    auto read_mode = [this, np, probe, finish, lun]() {
-      scsi::ModeSense10Cdb ms;
-      IssueCommand(*np, lun, scsi::BuildModeSense10Cdb(ms), ms.allocation_length,
-                   [probe, finish](const transport::Result& r, std::span<const std::byte> data) {
-                     if (Good(r)) {
-                       if (auto m = scsi::ParseModeSense10(data)) probe->mode = *m;
-                     }
-                     (*finish)();
-                   });
-    };
-    auto after_b0 = [this, np, probe, lun, read_mode]() {
-      if (!probe->pages.Supports(scsi::vpd::kLogicalBlockProvisioning)) {
-        read_mode();
-        return;
-      }
-      // Optional (istgt answers CHECK CONDITION with empty sense): its
-      // failure is ignored.
-      IssueCommand(*np, lun, scsi::BuildInquiryCdb(true, scsi::vpd::kLogicalBlockProvisioning, 64),
-                   64,
-                   [probe, read_mode](const transport::Result& r, std::span<const std::byte> data) {
-                     if (Good(r)) {
-                       if (auto p = scsi::ParseLogicalBlockProvisioning(data)) {
-                         probe->provisioning = *p;
-                       }
-                     }
-                     read_mode();
-                   });
-    };
-    if (!probe->pages.Supports(scsi::vpd::kBlockLimits)) {
-      after_b0();
-      return;
-    }
-    IssueCommand(*np, lun, scsi::BuildInquiryCdb(true, scsi::vpd::kBlockLimits, 64), 64,
-                 [probe, after_b0](const transport::Result& r, std::span<const std::byte> data) {
-                   if (Good(r)) {
-                     if (auto bl = scsi::ParseBlockLimits(data)) probe->limits = *bl;
-                   }
-                   after_b0();
-                 });
-  };
+void LunScan::GoOnline(DiskRuntime& d) {
+  if (!n_.failed) d.disk->SetVerification(n_.nexus->id, dsm::PathVerification::kOnline).IgnoreError();
+  e_.Publish(d);
+  e_.ReadCapacity(d);
+  NextLu();
+}
 
-  // Standard INQUIRY → VPD 0x00 → VPD 0x83 → optional pages.
-  IssueCommand(
-      n, lun, scsi::BuildInquiryCdb(false, 0, 96), 96,
-      [this, np, probe, next, lun, read_optional_pages](const transport::Result& r,
-                                                        std::span<const std::byte> data) {
-        auto inq = Good(r) ? scsi::ParseStandardInquiry(data)
-                           : scsi::ParseResult<scsi::StandardInquiry>(
-                                 scsi::Fail(scsi::ParseErrc::kEmpty, 0, "no answer"));
-        if (!inq || inq->peripheral_qualifier != scsi::kPeripheralQualifierConnected ||
-            inq->peripheral_device_type != scsi::kDeviceTypeDirectAccess) {
-          next();  // only qualifier 0, type 0 is claimed (DESIGN.md "Identity")
-          return;
-        }
-        probe->inquiry = *inq;
-        IssueCommand(
-            *np, lun, scsi::BuildInquiryCdb(true, scsi::vpd::kSupportedPages, 255), 255,
-            [this, np, probe, next, lun, read_optional_pages](const transport::Result& r0,
-                                                              std::span<const std::byte> d0) {
-              if (Good(r0)) {
-                if (auto pages = scsi::ParseSupportedVpdPages(d0)) probe->pages = *pages;
-              }
-              if (!probe->pages.Supports(scsi::vpd::kDeviceIdentification)) {
-                next();  // no identity, no claim
-                return;
-              }
-              IssueCommand(*np, lun,
-                           scsi::BuildInquiryCdb(true, scsi::vpd::kDeviceIdentification,
-                                                 kVpdAllocation),
-                           kVpdAllocation,
-                           [probe, next, read_optional_pages](const transport::Result& r83,
-                                                              std::span<const std::byte> d83) {
-                             if (Good(r83)) {
-                               if (auto id = scsi::ParseDeviceIdentification(d83)) probe->id = *id;
-                             }
-                             if (!probe->id || probe->id->LogicalUnitDesignator() == nullptr) {
-                               next();
-                               return;
-                             }
-                             (*read_optional_pages)();
-                           });
-            });
-      });
+}  // namespace
+
+void Engine::Impl::DiscoverLuns(NexusRuntime& n, std::vector<std::uint64_t> luns,
+                                std::function<void()> done) {
+  std::make_shared<LunScan>(*this, n, std::move(luns), std::move(done))->Start();
 }
 
 void Engine::Impl::ReadCapacity(DiskRuntime& d, bool again) {
-  if (d.capacity_in_flight) {
-    d.capacity_again = d.capacity_again || again;
+  if (d.capacity.in_flight()) {
+    if (again) d.capacity.AskAgain();
     return;
   }
   if (!again && !d.capacity_stale && d.ready.load(std::memory_order_acquire)) return;
   const dsm::SelectionSnapshot* s = d.snapshot.current();
   if (s == nullptr || s->usable().empty()) return;  // retried at the next publish
-  d.capacity_in_flight = true;
+  if (!d.capacity.TryStart()) return;
   auto parent = std::make_unique<IoParent>();
   parent->scratch.resize(scsi::kReadCapacity16DataLength);
   IoParent* pp = parent.get();
@@ -310,11 +347,10 @@ void Engine::Impl::ReadCapacity(DiskRuntime& d, bool again) {
     std::vector<std::byte> bytes = pp->scratch;
     control.Post([this, dp, st, bytes = std::move(bytes), token]() {
       if (token.expired()) return;
-      dp->capacity_in_flight = false;
       auto rc = st.ok() ? scsi::ParseReadCapacity16(bytes)
                         : scsi::ParseResult<scsi::ReadCapacity16Data>(
                               scsi::Fail(scsi::ParseErrc::kEmpty, 0, "failed"));
-      const bool asked_again = std::exchange(dp->capacity_again, false);
+      const bool asked_again = dp->capacity.Finish();
       if (!rc) {
         const bool was_ready = dp->ready.load(std::memory_order_acquire);
         control.PostAfter(timers.retry_interval(), [this, dp, token, was_ready]() {
@@ -392,11 +428,10 @@ void Engine::Impl::StartFollowUps(NexusRuntime& n, DiskRuntime& d, std::uint8_t 
 }
 
 void Engine::Impl::RescanLuns(NexusRuntime& n, std::uint32_t attempt) {
-  if (n.rescan_in_flight || !n.discovered) {
-    n.rescan_again = true;  // answered by the rescan after the one in flight
+  if (!n.discovered || !n.rescan.TryStart()) {
+    n.rescan.AskAgain();  // answered by the rescan after the one in flight
     return;
   }
-  n.rescan_in_flight = true;
   NexusRuntime* np = &n;
   std::weak_ptr<bool> token = alive;
   scsi::ReportLunsCdb rl;
@@ -405,15 +440,13 @@ void Engine::Impl::RescanLuns(NexusRuntime& n, std::uint32_t attempt) {
                [this, np, attempt, token](const transport::Result& r,
                                           std::span<const std::byte> data) {
     auto finished = [this, np]() {
-      np->rescan_in_flight = false;
-      if (std::exchange(np->rescan_again, false)) RescanLuns(*np);
+      if (np->rescan.Finish()) RescanLuns(*np);
     };
     auto luns = ReportedLuns(r, data);
     if (!luns) {
       // The unit attention that asked for it is consumed: try again a few
       // times, RetryInterval apart, before waiting for the next one.
-      np->rescan_in_flight = false;
-      if (std::exchange(np->rescan_again, false)) {
+      if (np->rescan.Finish()) {
         RescanLuns(*np);
       } else if (attempt < timers.retry_count()) {
         control.PostAfter(timers.retry_interval(), [this, np, attempt, token]() {

@@ -21,6 +21,7 @@
 #include "dsm/snapshot.h"
 #include "dsm/topology.h"
 #include "dsm/types.h"
+#include "engine/coalesce.h"
 #include "engine/engine.h"
 #include "openmpio/status.h"
 #include "transport/transport.h"
@@ -124,8 +125,7 @@ struct NexusRuntime {
 
   // control
   bool discovered = false;        // discovery finished (successfully or not)
-  bool rescan_in_flight = false;  // REPORT LUNS after 3F/0E (discovery.cpp RescanLuns)
-  bool rescan_again = false;      // another 3F/0E came meanwhile
+  OneInFlight rescan;  // REPORT LUNS after 3F/0E (discovery.cpp RescanLuns)
   bool failed = false;            // failed by the engine; the monitor probes it
   bool probing = false;           // a probe is in flight
   Executor::TimerId probe_timer = 0;
@@ -319,10 +319,7 @@ struct DiskRuntime {
   IoParentPool io_pool;  // caller requests' parents (request.cpp)
 
   // ALUA refresh coalescing (control): one RTPG in flight per LU.
-  bool refresh_in_flight = false;
-  bool refresh_again = false;
-  std::vector<std::function<void()>> refresh_waiters;  // for the next RTPG
-  std::vector<std::function<void()>> current_waiters;  // answered by the RTPG in flight
+  WaiterCoalescer<std::function<void()>> refresh;
 
   // Whether the last RTPG that ended answered (set before its waiters run).
   bool refresh_ok = false;
@@ -335,14 +332,13 @@ struct DiskRuntime {
 
   // Explicit failover (explicit_alua.cpp, control): one STPG in flight per
   // LU; after one that did not make a group active, none before retry_after.
-  bool failover_stpg_in_flight = false;
+  OneInFlight failover_stpg;
   TimePoint failover_retry_after{};
   std::vector<std::function<void()>> failover_waiters;  // refreshes asked meanwhile
   std::atomic<std::uint64_t> failover_stpgs{0};         // sent (counter)
   std::atomic<std::uint64_t> policy_stpgs{0};           // step-14 STPGs sent
 
-  bool capacity_in_flight = false;
-  bool capacity_again = false;  // 2A/09 while a READ CAPACITY was in flight
+  OneInFlight capacity;  // READ CAPACITY(16); again after a 2A/09 during one
   // The LU was removed and is back (maybe re-created at another size): the
   // next publication with a usable path reads its capacity again.
   bool capacity_stale = false;

@@ -204,8 +204,8 @@ struct Engine::Impl {
   // discovery.cpp
   void StartDiscovery(NexusRuntime& n);
   void StartDiscoveryAfterLogin(NexusRuntime& n);
-  void DiscoverLun(NexusRuntime& n, std::uint64_t lun, std::function<void()> next);
-  // DiscoverLun for each of `luns` in turn (MSDSM's path order), then `done`.
+  // Probes and claims each of `luns` in turn (MSDSM's path order; one method
+  // per step in discovery.cpp's LunScan), then `done`.
   void DiscoverLuns(NexusRuntime& n, std::vector<std::uint64_t> luns, std::function<void()> done);
   // READ CAPACITY(16) through the disk's policy; once per disk until it is
   // ready, or again (after 2A/09) with `again`: the new size is taken live.

@@ -85,7 +85,7 @@ void Engine::Impl::SendStpg(DiskRuntime& d, std::uint32_t path_index,
 }
 
 void Engine::Impl::MaybeExplicitFailover(DiskRuntime& d) {
-  if (shutting_down || d.failover_stpg_in_flight) return;
+  if (shutting_down || d.failover_stpg.in_flight()) return;
   if (!dsm::HasExplicitAlua(d.disk->alua)) return;
   const dsm::SelectionSnapshot* s = d.snapshot.current();
   if (s == nullptr || s->states().groups_to_activate.empty()) return;
@@ -106,11 +106,11 @@ void Engine::Impl::MaybeExplicitFailover(DiskRuntime& d) {
   const dsm::Path& p = d.disk->paths[*via];
   RecordEvent(&d, "explicit failover: " + what + " through relative target port " +
                       std::to_string(p.relative_target_port) + " (no active group left)");
-  d.failover_stpg_in_flight = true;
+  if (!d.failover_stpg.TryStart()) return;
   d.failover_stpgs.fetch_add(1, std::memory_order_relaxed);
   DiskRuntime* dp = &d;
   SendStpg(d, *via, std::move(groups), [this, dp, what](const Status& st) {
-    dp->failover_stpg_in_flight = false;
+    (void)dp->failover_stpg.Finish();  // never asked again: the next publication decides
     RecordEvent(dp, st.ok() ? what + ": GOOD" : what + " failed: " + st.ToString());
     std::vector<std::function<void()>> waiters = std::move(dp->failover_waiters);
     dp->failover_waiters.clear();
