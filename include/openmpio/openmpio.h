@@ -13,7 +13,8 @@
 //
 // Only this header, openmpio/status.h and openmpio/expected.h are public:
 // nothing of the engine's internals leaks (the classes are handles over a
-// private implementation).
+// private implementation). The nbdkit plugin (plugins/nbdkit) is built on
+// them alone: what a front end needs is here.
 //
 // Errors are Status values (NTSTATUS codes with a message, status.h):
 // STATUS_INVALID_PARAMETER for a bad offset / length / configuration,
@@ -65,6 +66,15 @@ class Configuration {
   // owned by group 1 and LU 1 by group 2, 1 GiB each, in memory.
   [[nodiscard]] static Configuration Demo();
 
+  // Every check MultipathEngine::Create makes before it starts a thread (the
+  // embedded array's geometry, what this build supports, ...): a program
+  // that forks into a daemon calls it first, so a configuration the engine
+  // cannot serve fails in the foreground.
+  [[nodiscard]] Status Check() const;
+  // The file Load read (as given), where `mpioctl config save` writes back
+  // by default; empty for Parse and Demo.
+  [[nodiscard]] const std::string& path() const noexcept;
+
   Configuration(const Configuration&);
   Configuration& operator=(const Configuration&);
   Configuration(Configuration&&) noexcept;
@@ -110,11 +120,46 @@ struct DiskDescription {
   std::string vendor, product;
   bool ready = false;      // capacity known: I/O accepted
   std::uint64_t size_bytes = 0;
-  std::uint32_t block_size = 0;
-  std::uint32_t max_transfer_bytes = 0;
+  std::uint32_t block_size = 0;  // logical block: the unit of every offset and length
+  // Sizes, from discovery: the physical block (READ CAPACITY(16)'s
+  // exponent), the LU's optimal transfer length (VPD 0xB0; 0 when not
+  // reported) and its maximum (VPD 0xB0, the smallest over the paths; larger
+  // requests are split by the engine).
+  std::uint32_t physical_block_bytes = 0;
+  std::uint64_t optimal_transfer_bytes = 0;
+  std::uint64_t max_transfer_bytes = 0;
+  // Capabilities (SBC-3 5.16.2 LBPME, 6.6.6 LBPU / LBPWS): Trim deallocates
+  // (UNMAP); WriteZeroes with IoFlags::kMayUnmap may deallocate (WRITE SAME
+  // with UNMAP). Without them the LU may refuse Trim (ENOTSUP), and
+  // kMayUnmap is ignored.
+  bool can_trim = false;
+  bool can_zero_unmap = false;
+  // The LU writes through with FUA itself (MODE SENSE DPOFUA); without it,
+  // IoFlags::kFua is a write followed by a cache flush. Either way kFua holds.
+  bool native_fua = false;
   std::uint32_t policy = 0;  // LoadBalancePolicy value in force
   std::vector<PathDescription> paths;
 };
+
+// Flags of a request (an OR of them). kFua: the data is on stable storage
+// when the request completes (WRITE(16) FUA, or a write then SYNCHRONIZE
+// CACHE). kMayUnmap: WriteZeroes may deallocate the blocks where the LU can
+// (can_zero_unmap). Other requests ignore the flags they do not name.
+enum class IoFlags : std::uint32_t { kNone = 0, kFua = 1, kMayUnmap = 2 };
+[[nodiscard]] constexpr IoFlags operator|(IoFlags a, IoFlags b) noexcept {
+  return IoFlags(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
+}
+[[nodiscard]] constexpr bool HasFlag(IoFlags flags, IoFlags f) noexcept {
+  return (static_cast<std::uint32_t>(flags) & static_cast<std::uint32_t>(f)) != 0;
+}
+
+// The errno a POSIX or NBD front end reports for a failed request's Status
+// (0 for success): EINVAL for a bad request or an LBA out of range, ENOTSUP
+// for what the LU refuses (INVALID COMMAND OPERATION CODE, INVALID FIELD IN
+// CDB), ENOSPC / EPERM for a thin LU out of space / write protected, ENOMEM,
+// and EIO for the rest (no path within the no-path time included). Only
+// errnos the NBD protocol carries.
+[[nodiscard]] int ErrnoOf(const Status& status) noexcept;
 
 using IoCallback = std::function<void(const Status&)>;
 
@@ -130,18 +175,25 @@ class Disk {
   // Asynchronous: `done` runs once, on an engine thread.
   void Read(std::uint64_t offset, std::span<std::byte> buffer, IoCallback done) const;
   void Write(std::uint64_t offset, std::span<const std::byte> data, IoCallback done) const;
+  void Write(std::uint64_t offset, std::span<const std::byte> data, IoFlags flags,
+             IoCallback done) const;
   void Flush(IoCallback done) const;
   // UNMAP: the blocks are deallocated (thin LUs); a hint where the LU ignores it.
   void Trim(std::uint64_t offset, std::uint64_t length, IoCallback done) const;
-  // WRITE SAME of a zero block.
+  // WRITE SAME of a zero block (with UNMAP under kMayUnmap where the LU can).
   void WriteZeroes(std::uint64_t offset, std::uint64_t length, IoCallback done) const;
+  void WriteZeroes(std::uint64_t offset, std::uint64_t length, IoFlags flags,
+                   IoCallback done) const;
 
-  // Synchronous: block the calling thread (never an engine thread).
+  // Synchronous: block the calling thread (never an engine thread). They
+  // allocate nothing of their own: a front end's data path may use them.
   [[nodiscard]] Status Read(std::uint64_t offset, std::span<std::byte> buffer) const;
-  [[nodiscard]] Status Write(std::uint64_t offset, std::span<const std::byte> data) const;
+  [[nodiscard]] Status Write(std::uint64_t offset, std::span<const std::byte> data,
+                             IoFlags flags = IoFlags::kNone) const;
   [[nodiscard]] Status Flush() const;
   [[nodiscard]] Status Trim(std::uint64_t offset, std::uint64_t length) const;
-  [[nodiscard]] Status WriteZeroes(std::uint64_t offset, std::uint64_t length) const;
+  [[nodiscard]] Status WriteZeroes(std::uint64_t offset, std::uint64_t length,
+                                   IoFlags flags = IoFlags::kNone) const;
 
   struct Impl;
 
@@ -154,6 +206,13 @@ class Disk {
 struct EngineOptions {
   std::size_t reactor_threads = 0;  // threads carrying the paths; 0: half the CPUs, 1..8
   std::uint32_t discovery_timeout_ms = 20'000;  // Create waits this long at most
+  // A reactor polls this long for new work before it sleeps: the next
+  // request of a queue-depth-1 caller then needs no wake-up (bench/README.md).
+  std::uint32_t reactor_spin_us = 50;
+  // One synchronous caller at a time polls this long for its completion
+  // before it sleeps (process-wide). Off by default: on a small machine a
+  // spinning caller takes the core other callers need.
+  std::uint32_t wait_spin_us = 0;
 };
 
 // A running engine: its threads, the paths of the configuration, and the
@@ -171,6 +230,9 @@ class MultipathEngine {
 
   // Ends every path and thread. Every asynchronous request must have completed.
   void Stop();
+
+  // Reactor threads in use (EngineOptions::reactor_threads resolved).
+  [[nodiscard]] std::size_t reactor_threads() const noexcept;
 
   [[nodiscard]] std::vector<DiskDescription> Disks() const;
   // By name (alias or designator). STATUS_NO_SUCH_DEVICE when unknown,

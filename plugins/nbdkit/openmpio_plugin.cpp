@@ -3,8 +3,11 @@
 //
 //   nbdkit build/…/nbdkit-openmpio-plugin.so config=FILE   (or demo=1: the embedded demo)
 //
+// Built on the library API alone (include/openmpio/openmpio.h): what this
+// plugin needs of the engine, any front end may need.
+//
 // Lifecycle (nbdkit-plugin(3)): .config / .config_complete parse the file
-// and run every check the engine's start would make (runtime::Preflight)
+// and run every check the engine's start would make (Configuration::Check)
 // before nbdkit forks, so a config the engine cannot serve fails in the
 // foreground: the message on stderr, a non-zero exit, no socket served. The
 // engine's threads start in .after_fork (threads do not survive fork) and
@@ -22,15 +25,16 @@
 // .config_complete carries the child's verdict, and an atexit handler in the
 // parent (exit() runs it) reads it and exits 1 unless the engine started —
 // the readiness hand-off of forking daemons. In the foreground there is no
-// fork and the handler stands down. The Runtime also opens the management
+// fork and the handler stands down. The engine also opens the management
 // socket of [management] (mode 0600) in .after_fork, for mpioctl;
 // `mpioctl config save` writes back to config=FILE.
 //
-// Data calls: nbdkit calls are synchronous; each one issues the engine's
-// asynchronous request and waits for it on its own stack (runtime::Sync*). The
-// engine takes no global lock on the data path, so PARALLEL is the model.
-// Errors: nbdkit_error with the Status text, nbdkit_set_error with the errno
-// of runtime::ErrnoFromStatus (the one table), then -1.
+// Data calls: nbdkit calls are synchronous; each one is the Disk's
+// synchronous call, which issues the engine's asynchronous request and waits
+// for it on the caller's stack without allocating. The engine takes no
+// global lock on the data path, so PARALLEL is the model. Errors:
+// nbdkit_error with the Status text, nbdkit_set_error with openmpio::ErrnoOf
+// (the one table), then -1.
 #define NBDKIT_API_VERSION 2
 #include <fcntl.h>
 #include <nbdkit-plugin.h>
@@ -38,7 +42,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -50,23 +53,21 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
-#include "runtime/preflight.h"
-#include "runtime/runtime.h"
+#include "openmpio/openmpio.h"
 #include "write_order.h"
 
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 
 namespace {
 
+using openmpio::IoFlags;
 using openmpio::Status;
-namespace rt = openmpio::runtime;
 
 struct Export {
   std::string name;         // alias or designator
   std::string description;  // vendor, product, designator, paths
-  std::size_t disk = 0;
-  openmpio::engine::DiskHandle handle;
+  std::string designator;   // the LU's identity: one export per disk
+  openmpio::Disk disk;
   std::uint64_t size = 0;
   std::uint32_t block_size = 512;
   std::uint64_t max_transfer_bytes = 0;
@@ -80,11 +81,11 @@ struct Export {
 struct Plugin {
   std::string config_path;
   bool demo = false;
-  // Runtime tuning from the command line (rt::RuntimeOptions; unset: its
-  // defaults).
+  // Engine tuning from the command line (openmpio::EngineOptions; unset:
+  // its defaults).
   std::optional<std::uint32_t> reactors, reactor_spin_us, wait_spin_us;
-  openmpio::config::Config config;
-  std::unique_ptr<rt::Runtime> runtime;
+  std::optional<openmpio::Configuration> config;
+  std::unique_ptr<openmpio::MultipathEngine> engine;
   // One per ready disk, in the engine's order; a disk the engine finds later
   // (a LU added to the target: 3F/0E) is added at the next list or open.
   // Never removed (a removed LU's disk stays and fails its I/O), so a name
@@ -100,7 +101,7 @@ struct Connection {
 };
 
 int Fail(const Status& s, const char* what) {
-  int err = rt::ErrnoFromStatus(s);
+  int err = openmpio::ErrnoOf(s);
   if (err == 0) err = EIO;
   nbdkit_error("openmpio: %s: %s", what, s.ToString().c_str());
   nbdkit_set_error(err);
@@ -216,17 +217,17 @@ int ConfigComplete() {
     return -1;
   }
   if (g.config_path.empty()) {
-    g.config = openmpio::config::DemoConfig();
+    g.config = openmpio::Configuration::Demo();
   } else {
-    auto loaded = openmpio::config::LoadConfig(g.config_path);
+    auto loaded = openmpio::Configuration::Load(g.config_path);
     if (!loaded) {
       nbdkit_error("openmpio: %s", loaded.error().ToString().c_str());
       return -1;
     }
     g.config = std::move(*loaded);
   }
-  // Before the fork: what Runtime::Start would refuse after it.
-  if (Status s = rt::Preflight(g.config); !s.ok()) {
+  // Before the fork: what MultipathEngine::Create would refuse after it.
+  if (Status s = g.config->Check(); !s.ok()) {
     nbdkit_error("openmpio: %s: %s", g.config_path.empty() ? "demo" : g.config_path.c_str(),
                  s.ToString().c_str());
     return -1;
@@ -235,28 +236,34 @@ int ConfigComplete() {
   return 0;
 }
 
-// The export of one disk: geometry and capabilities from discovery.
-std::shared_ptr<Export> MakeExport(const openmpio::engine::DiskInfo& d) {
+// The export of one ready disk: geometry and capabilities from discovery.
+// nullptr when the disk cannot be opened (it went away meanwhile).
+std::shared_ptr<Export> MakeExport(const openmpio::DiskDescription& d) {
+  auto disk = g.engine->OpenDisk(d.name);
+  if (!disk) {
+    nbdkit_debug("openmpio: disk %s: %s", d.name.c_str(), disk.error().ToString().c_str());
+    return nullptr;
+  }
   auto e = std::make_shared<Export>();
-  e->name = g.runtime->ExportName(d);
-  e->disk = d.index;
-  e->handle = g.runtime->Disk(d.index);
-  e->size = d.blocks * d.block_size;
+  e->name = d.name;
+  e->designator = d.designator;
+  e->disk = std::move(*disk);
+  e->size = d.size_bytes;
   e->block_size = d.block_size;
-  e->max_transfer_bytes = std::uint64_t{d.max_transfer_blocks} * d.block_size;
-  // Preferred: the physical block (READ CAPACITY(16) exponent), raised to
-  // the optimal transfer length (VPD 0xB0) when the LU reports one that
-  // fits nbdkit's 32 MiB limit on preferred sizes.
-  const std::uint64_t physical = std::uint64_t{d.block_size} << (d.physical_block_exponent & 15);
-  const std::uint64_t optimal = std::uint64_t{d.optimal_transfer_blocks} * d.block_size;
+  e->max_transfer_bytes = d.max_transfer_bytes;
+  // Preferred: the physical block, raised to the optimal transfer length
+  // when the LU reports one that fits nbdkit's 32 MiB limit on preferred
+  // sizes.
+  const std::uint64_t physical = d.physical_block_bytes;
+  const std::uint64_t optimal = d.optimal_transfer_bytes;
   std::uint64_t preferred = std::max<std::uint64_t>({physical, 512, d.block_size});
   if (optimal > preferred && optimal <= (32U << 20) && optimal % preferred == 0)
     preferred = optimal;
   e->preferred_bytes = static_cast<std::uint32_t>(preferred);
-  e->can_trim = d.lbpme && d.lbpu;
-  e->can_unmap_zero = d.lbpme && d.lbpws;
-  e->description =
-      d.vendor + " " + d.product + " " + d.name + " (" + std::to_string(d.paths.size()) + " paths)";
+  e->can_trim = d.can_trim;
+  e->can_unmap_zero = d.can_zero_unmap;
+  e->description = d.vendor + " " + d.product + " " + d.designator + " (" +
+                   std::to_string(d.paths.size()) + " paths)";
   nbdkit_debug("openmpio: export %s: %s, %llu bytes", e->name.c_str(), e->description.c_str(),
                static_cast<unsigned long long>(e->size));
   return e;
@@ -264,43 +271,38 @@ std::shared_ptr<Export> MakeExport(const openmpio::engine::DiskInfo& d) {
 
 // Adds an export for every ready disk that has none yet.
 void RefreshExports() {
-  if (!g.runtime) return;
-  const std::vector<openmpio::engine::DiskInfo> disks = g.runtime->Disks();
+  if (!g.engine) return;
+  const std::vector<openmpio::DiskDescription> disks = g.engine->Disks();
   std::lock_guard<std::mutex> lock(g.exports_mutex);
-  for (const openmpio::engine::DiskInfo& d : disks) {
+  for (const openmpio::DiskDescription& d : disks) {
     const bool known = std::any_of(g.exports.begin(), g.exports.end(),
-                                   [&d](const auto& e) { return e->disk == d.index; });
+                                   [&d](const auto& e) { return e->designator == d.designator; });
     if (known) continue;
     if (!d.ready) {
       nbdkit_debug("openmpio: disk %s not ready: not exported yet", d.name.c_str());
       continue;
     }
-    g.exports.push_back(MakeExport(d));
+    if (auto e = MakeExport(d)) g.exports.push_back(std::move(e));
   }
 }
 
 int AfterFork() {
   TakeStartupVerdict();
-  rt::RuntimeOptions options;
-  options.config_path = g.config_path;  // mpioctl config save writes it back
-  if (g.reactors) options.reactors = *g.reactors;
-  if (g.reactor_spin_us) options.reactor_spin = std::chrono::microseconds(*g.reactor_spin_us);
-  if (g.wait_spin_us) options.sync_wait_spin = std::chrono::microseconds(*g.wait_spin_us);
-  nbdkit_debug(
-      "openmpio: %zu reactor thread(s), reactor spin %lld us, caller spin %lld us",
-      options.reactors != 0 ? options.reactors : rt::DefaultReactors(),
-      static_cast<long long>(
-          std::chrono::duration_cast<std::chrono::microseconds>(options.reactor_spin).count()),
-      static_cast<long long>(
-          std::chrono::duration_cast<std::chrono::microseconds>(options.sync_wait_spin).count()));
-  auto started = rt::Runtime::Start(g.config, options);
+  openmpio::EngineOptions options;
+  if (g.reactors) options.reactor_threads = *g.reactors;
+  if (g.reactor_spin_us) options.reactor_spin_us = *g.reactor_spin_us;
+  if (g.wait_spin_us) options.wait_spin_us = *g.wait_spin_us;
+  // config=FILE is absolute (Config): `mpioctl config save` writes it back.
+  auto started = openmpio::MultipathEngine::Create(*g.config, options);
   if (!started) {
     // After the fork: syslog when nbdkit is a daemon (see the top of the file).
     nbdkit_error("openmpio: starting the engine: %s", started.error().ToString().c_str());
     SendStartupVerdict(false);
     return -1;
   }
-  g.runtime = std::move(*started);
+  g.engine = std::move(*started);
+  nbdkit_debug("openmpio: %zu reactor thread(s), reactor spin %u us, caller spin %u us",
+               g.engine->reactor_threads(), options.reactor_spin_us, options.wait_spin_us);
   RefreshExports();
   SendStartupVerdict(true);
   return 0;
@@ -308,8 +310,8 @@ int AfterFork() {
 
 void Unload() {
   g.exports.clear();
-  if (g.runtime) g.runtime->Stop();
-  g.runtime.reset();
+  if (g.engine) g.engine->Stop();
+  g.engine.reset();
 }
 
 // ---- exports and connections ---------------------------------------------------------
@@ -363,7 +365,7 @@ const char* ExportDescription(void* handle) {
 // connection.
 int64_t GetSize(void* handle) {
   const Export& e = Of(handle);
-  const std::uint64_t now = e.handle.size_bytes();
+  const std::uint64_t now = e.disk.size_bytes();
   return static_cast<int64_t>(now != 0 ? now : e.size);
 }
 
@@ -406,8 +408,10 @@ int CanTrim(void* handle) {
 int CanZero(void*) {
   return 1;
 }
-// WRITE SAME is executed by the target: we never fall back to writing zero
-// buffers over the paths, so a fast zero is never slower than the target.
+// nbdkit's meaning: a zero with NBDKIT_FLAG_FAST_ZERO that would not be
+// faster than writing zeroes fails at once with ENOTSUP (Zero below). Whole
+// blocks go to the target as one WRITE SAME (no data crosses the paths);
+// partial blocks would need a read-modify-write, which is the slow case.
 int CanFastZero(void*) {
   return 1;
 }
@@ -425,13 +429,13 @@ int Pread(void* handle, void* buf, uint32_t count, uint64_t offset, uint32_t /*f
   auto* out = static_cast<std::byte*>(buf);
   const std::uint64_t bs = e.block_size;
   if (offset % bs == 0 && count % bs == 0) {
-    Status s = rt::SyncRead(e.handle, offset, std::span<std::byte>(out, count));
+    Status s = e.disk.Read(offset, std::span<std::byte>(out, count));
     return s.ok() ? 0 : Fail(s, "read");
   }
   const std::uint64_t first = offset / bs * bs;
   const std::uint64_t end = (offset + count + bs - 1) / bs * bs;
   std::vector<std::byte> bounce(end - first);
-  Status s = rt::SyncRead(e.handle, first, bounce);
+  Status s = e.disk.Read(first, bounce);
   if (!s.ok()) return Fail(s, "read");
   std::memcpy(out, bounce.data() + (offset - first), count);
   return 0;
@@ -449,14 +453,14 @@ Status ReadModifyWrite(Export& e, std::uint64_t offset, const std::byte* data,
   const std::uint64_t end = (offset + count + bs - 1) / bs * bs;
   std::vector<std::byte> block(end - first);
   const openmpio::nbd::WriteOrder::Rmw rmw(*e.order, {first, end});
-  Status s = rt::SyncRead(e.handle, first, block);
+  Status s = e.disk.Read(first, block);
   if (!s.ok()) return s;
   if (data) {
     std::memcpy(block.data() + (offset - first), data, count);
   } else {
     std::memset(block.data() + (offset - first), 0, count);
   }
-  return rt::SyncWrite(e.handle, first, block);
+  return e.disk.Write(first, block);
 }
 
 int Pwrite(void* handle, const void* buf, uint32_t count, uint64_t offset, uint32_t flags) {
@@ -467,17 +471,18 @@ int Pwrite(void* handle, const void* buf, uint32_t count, uint64_t offset, uint3
     Status s;
     {
       const openmpio::nbd::WriteOrder::Write w(*e.order, {offset, offset + count});
-      s = rt::SyncWrite(e.handle, offset, std::span<const std::byte>(in, count), fua);
+      s = e.disk.Write(offset, std::span<const std::byte>(in, count),
+                       fua ? IoFlags::kFua : IoFlags::kNone);
     }
     return s.ok() ? 0 : Fail(s, "write");
   }
   Status s = ReadModifyWrite(e, offset, in, count);
-  if (s.ok() && fua) s = rt::SyncFlush(e.handle);
+  if (s.ok() && fua) s = e.disk.Flush();
   return s.ok() ? 0 : Fail(s, "write");
 }
 
 int Flush(void* handle, uint32_t /*flags*/) {
-  Status s = rt::SyncFlush(Of(handle).handle);
+  Status s = Of(handle).disk.Flush();
   return s.ok() ? 0 : Fail(s, "flush");
 }
 
@@ -486,7 +491,7 @@ int Flush(void* handle, uint32_t /*flags*/) {
 // zero too: they finish with a cache flush then.
 int FlushIfFua(Export& e, uint32_t flags, const char* what) {
   if ((flags & NBDKIT_FLAG_FUA) == 0) return 0;
-  Status s = rt::SyncFlush(e.handle);
+  Status s = e.disk.Flush();
   return s.ok() ? 0 : Fail(s, what);
 }
 
@@ -499,17 +504,24 @@ int Trim(void* handle, uint32_t count, uint64_t offset, uint32_t flags) {
   Status s;
   {
     const openmpio::nbd::WriteOrder::Write w(*e.order, {first, end});
-    s = rt::SyncUnmap(e.handle, first, end - first);
+    s = e.disk.Trim(first, end - first);
   }
   return s.ok() ? FlushIfFua(e, flags, "trim") : Fail(s, "trim");
 }
 
 // Whole blocks by WRITE SAME (with UNMAP when the client allows it and the
-// LU supports it); partial edge blocks by read-modify-write.
+// LU supports it); partial edge blocks by read-modify-write — unless the
+// client asked for a fast zero, which then fails at once with ENOTSUP
+// (CanFastZero): the client writes the zeroes itself or does without.
 int Zero(void* handle, uint32_t count, uint64_t offset, uint32_t flags) {
   Export& e = Of(handle);
   const bool may_unmap = (flags & NBDKIT_FLAG_MAY_TRIM) != 0 && e.can_unmap_zero;
   const std::uint64_t bs = e.block_size;
+  if ((flags & NBDKIT_FLAG_FAST_ZERO) != 0 && (offset % bs != 0 || count % bs != 0)) {
+    nbdkit_debug("openmpio: fast zero of a partial block: ENOTSUP");
+    nbdkit_set_error(ENOTSUP);
+    return -1;
+  }
   const std::uint64_t stop = offset + count;
   std::uint64_t first = (offset + bs - 1) / bs * bs;
   std::uint64_t end = stop / bs * bs;
@@ -524,7 +536,7 @@ int Zero(void* handle, uint32_t count, uint64_t offset, uint32_t flags) {
   Status s;
   {
     const openmpio::nbd::WriteOrder::Write w(*e.order, {first, end});
-    s = rt::SyncWriteZeroes(e.handle, first, end - first, may_unmap);
+    s = e.disk.WriteZeroes(first, end - first, may_unmap ? IoFlags::kMayUnmap : IoFlags::kNone);
   }
   if (!s.ok()) return Fail(s, "zero");
   if (end < stop) {

@@ -2,9 +2,14 @@
 // Runtime. Conversions from engine names to the public ones live here only.
 #include "openmpio/openmpio.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "config/config.h"
+#include "dsm/types.h"
+#include "runtime/preflight.h"
 #include "runtime/runtime.h"
 
 namespace openmpio {
@@ -24,6 +29,26 @@ const char* PathStateText(dsm::PathState s) noexcept {
   return "unavailable";
 }
 
+// The public policy numbers are mpiodisk.h's DSM_LB_* values, and so are
+// dsm's: a cast between them is exact (and stays so: these fail to compile
+// otherwise).
+constexpr bool SamePolicy(LoadBalancePolicy pub, dsm::LoadBalancePolicy ours) {
+  return static_cast<std::uint32_t>(pub) == static_cast<std::uint32_t>(ours);
+}
+static_assert(SamePolicy(LoadBalancePolicy::kFailOverOnly, dsm::LoadBalancePolicy::kFailOverOnly));
+static_assert(SamePolicy(LoadBalancePolicy::kRoundRobin, dsm::LoadBalancePolicy::kRoundRobin));
+static_assert(SamePolicy(LoadBalancePolicy::kRoundRobinWithSubset,
+                         dsm::LoadBalancePolicy::kRoundRobinWithSubset));
+static_assert(SamePolicy(LoadBalancePolicy::kLeastQueueDepth,
+                         dsm::LoadBalancePolicy::kLeastQueueDepth));
+static_assert(SamePolicy(LoadBalancePolicy::kWeightedPaths, dsm::LoadBalancePolicy::kWeightedPaths));
+static_assert(SamePolicy(LoadBalancePolicy::kLeastBlocks, dsm::LoadBalancePolicy::kLeastBlocks));
+static_assert(SamePolicy(LoadBalancePolicy::kServiceTime, dsm::LoadBalancePolicy::kServiceTime));
+
+dsm::LoadBalancePolicy ToDsm(LoadBalancePolicy p) noexcept {
+  return static_cast<dsm::LoadBalancePolicy>(static_cast<std::uint32_t>(p));
+}
+
 Status EngineThreadCall() {
   return Status(NtStatus::kInvalidDeviceRequest,
                 "a blocking openmpio call on an engine thread (a completion callback) would "
@@ -36,6 +61,7 @@ Status EngineThreadCall() {
 
 struct Configuration::Impl {
   config::Config config;
+  std::string path;  // Load's file, absolute; empty for Parse and Demo
 };
 
 Configuration::Configuration(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -52,20 +78,30 @@ Configuration::~Configuration() = default;
 Expected<Configuration> Configuration::Load(const std::string& path) {
   auto c = config::LoadConfig(path);
   if (!c) return MakeUnexpected(c.error());
-  return Configuration(std::make_unique<Impl>(Impl{std::move(*c)}));
+  // Absolute: a daemon's working folder changes after it forks, and
+  // SaveConfig compares folders.
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::canonical(path, ec);
+  return Configuration(std::make_unique<Impl>(Impl{std::move(*c), ec ? path : abs.string()}));
 }
 
 Expected<Configuration> Configuration::Parse(std::string_view toml, std::string_view name) {
   auto c = config::ParseConfig(toml, name);
   if (!c) return MakeUnexpected(c.error());
-  return Configuration(std::make_unique<Impl>(Impl{std::move(*c)}));
+  return Configuration(std::make_unique<Impl>(Impl{std::move(*c), {}}));
 }
 
 Configuration Configuration::Demo() {
-  return Configuration(std::make_unique<Impl>(Impl{config::DemoConfig()}));
+  return Configuration(std::make_unique<Impl>(Impl{config::DemoConfig(), {}}));
 }
 
 std::string Configuration::ToToml() const { return config::FormatConfig(impl_->config); }
+
+Status Configuration::Check() const { return runtime::Preflight(impl_->config); }
+
+const std::string& Configuration::path() const noexcept { return impl_->path; }
+
+int ErrnoOf(const Status& status) noexcept { return runtime::ErrnoFromStatus(status); }
 
 // ---- Disk -----------------------------------------------------------------------------
 
@@ -94,8 +130,12 @@ void Disk::Read(std::uint64_t offset, std::span<std::byte> buffer, IoCallback do
   impl_->handle.Read(offset, buffer, std::move(done));
 }
 void Disk::Write(std::uint64_t offset, std::span<const std::byte> data, IoCallback done) const {
+  Write(offset, data, IoFlags::kNone, std::move(done));
+}
+void Disk::Write(std::uint64_t offset, std::span<const std::byte> data, IoFlags flags,
+                 IoCallback done) const {
   OPENMPIO_ASYNC_GUARD
-  impl_->handle.Write(offset, data, std::move(done));
+  impl_->handle.Write(offset, data, HasFlag(flags, IoFlags::kFua), std::move(done));
 }
 void Disk::Flush(IoCallback done) const {
   OPENMPIO_ASYNC_GUARD
@@ -106,8 +146,12 @@ void Disk::Trim(std::uint64_t offset, std::uint64_t length, IoCallback done) con
   impl_->handle.Unmap(offset, length, std::move(done));
 }
 void Disk::WriteZeroes(std::uint64_t offset, std::uint64_t length, IoCallback done) const {
+  WriteZeroes(offset, length, IoFlags::kNone, std::move(done));
+}
+void Disk::WriteZeroes(std::uint64_t offset, std::uint64_t length, IoFlags flags,
+                       IoCallback done) const {
   OPENMPIO_ASYNC_GUARD
-  impl_->handle.WriteZeroes(offset, length, std::move(done));
+  impl_->handle.WriteZeroes(offset, length, HasFlag(flags, IoFlags::kMayUnmap), std::move(done));
 }
 #undef OPENMPIO_ASYNC_GUARD
 
@@ -116,10 +160,10 @@ Status Disk::Read(std::uint64_t offset, std::span<std::byte> buffer) const {
   if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
   return runtime::SyncRead(impl_->handle, offset, buffer);
 }
-Status Disk::Write(std::uint64_t offset, std::span<const std::byte> data) const {
+Status Disk::Write(std::uint64_t offset, std::span<const std::byte> data, IoFlags flags) const {
   if (!impl_) return Status(NtStatus::kNoSuchDevice, "not an open disk");
   if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
-  return runtime::SyncWrite(impl_->handle, offset, data);
+  return runtime::SyncWrite(impl_->handle, offset, data, HasFlag(flags, IoFlags::kFua));
 }
 Status Disk::Flush() const {
   if (!impl_) return Status(NtStatus::kNoSuchDevice, "not an open disk");
@@ -131,10 +175,11 @@ Status Disk::Trim(std::uint64_t offset, std::uint64_t length) const {
   if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
   return runtime::SyncUnmap(impl_->handle, offset, length);
 }
-Status Disk::WriteZeroes(std::uint64_t offset, std::uint64_t length) const {
+Status Disk::WriteZeroes(std::uint64_t offset, std::uint64_t length, IoFlags flags) const {
   if (!impl_) return Status(NtStatus::kNoSuchDevice, "not an open disk");
   if (impl_->runtime->OnEngineThread()) return EngineThreadCall();
-  return runtime::SyncWriteZeroes(impl_->handle, offset, length);
+  return runtime::SyncWriteZeroes(impl_->handle, offset, length,
+                                  HasFlag(flags, IoFlags::kMayUnmap));
 }
 
 // ---- MultipathEngine -------------------------------------------------------------------
@@ -151,7 +196,13 @@ struct MultipathEngine::Impl {
     out.ready = d.ready;
     out.size_bytes = d.blocks * d.block_size;
     out.block_size = d.block_size;
-    out.max_transfer_bytes = d.max_transfer_blocks * d.block_size;
+    out.physical_block_bytes = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        std::uint64_t{d.block_size} << (d.physical_block_exponent & 15), 0xFFFFFFFFU));
+    out.optimal_transfer_bytes = std::uint64_t{d.optimal_transfer_blocks} * d.block_size;
+    out.max_transfer_bytes = std::uint64_t{d.max_transfer_blocks} * d.block_size;
+    out.can_trim = d.lbpme && d.lbpu;
+    out.can_zero_unmap = d.lbpme && d.lbpws;
+    out.native_fua = d.dpofua;
     out.policy = static_cast<std::uint32_t>(d.policy);
     for (const engine::PathInfo& p : d.paths) {
       PathDescription pd;
@@ -185,6 +236,9 @@ Expected<std::unique_ptr<MultipathEngine>> MultipathEngine::Create(const Configu
   runtime::RuntimeOptions ro;
   ro.reactors = options.reactor_threads;
   ro.discovery_timeout = std::chrono::milliseconds(options.discovery_timeout_ms);
+  ro.reactor_spin = std::chrono::microseconds(options.reactor_spin_us);
+  ro.sync_wait_spin = std::chrono::microseconds(options.wait_spin_us);
+  ro.config_path = config.path();  // mpioctl config save writes it back
   auto rt = runtime::Runtime::Start(config.impl_->config, ro);
   if (!rt) return MakeUnexpected(rt.error());
   auto impl = std::make_unique<Impl>();
@@ -194,6 +248,10 @@ Expected<std::unique_ptr<MultipathEngine>> MultipathEngine::Create(const Configu
 
 void MultipathEngine::Stop() {
   if (impl_ && impl_->runtime) impl_->runtime->Stop();
+}
+
+std::size_t MultipathEngine::reactor_threads() const noexcept {
+  return impl_->runtime->options().reactors;
 }
 
 std::vector<DiskDescription> MultipathEngine::Disks() const {
@@ -238,7 +296,7 @@ Status MultipathEngine::SetLoadBalancePolicy(std::string_view name, LoadBalanceP
   auto d = impl_->Find(name);
   if (!d) return Status(NtStatus::kNoSuchDevice, "no disk named " + std::string(name));
   return impl_->runtime->SetLoadBalancePolicy(
-      d->index, static_cast<dsm::LoadBalancePolicy>(policy),
+      d->index, ToDsm(policy),
       preferred_path == 0 ? dsm::kNoPreferredPath : preferred_path);
 }
 

@@ -150,6 +150,8 @@ class Runtime {
   [[nodiscard]] bool OnEngineThread() const;
 
   [[nodiscard]] const config::Config& config() const noexcept { return config_; }
+  // As Start resolved them (reactors: the number running).
+  [[nodiscard]] const RuntimeOptions& options() const noexcept { return options_; }
   // The embedded array and its fabric (tests and the sim control); nullptr
   // without [sim].
   [[nodiscard]] array::Array* sim_array() noexcept { return array_.get(); }

@@ -3,6 +3,7 @@
 // management calls.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -16,6 +17,7 @@ namespace openmpio {
 namespace {
 
 using nbdtest::kLu0;
+using nbdtest::kLu1;
 
 // Two ports, one per target port group; LU 0 (8 MiB, "alpha") owned by group 1.
 std::string SmallLibraryConfig() {
@@ -101,6 +103,78 @@ TEST(Library, NamesIoAndManagementOnTheDemo) {
   e.Stop();
   EXPECT_TRUE(e.Disks().empty());
   EXPECT_FALSE(e.OpenDisk("alpha").has_value());
+}
+
+// What a front end needs to serve a LU (the nbdkit plugin is built on this
+// alone): its sizes and capabilities as discovery found them, the request
+// flags, and the errno of a failure. LU 0 thick with 512-byte blocks, LU 1
+// thin with 4096-byte blocks; the sim reports DPOFUA and a maximum transfer
+// of 16384 blocks (array.h), no optimal transfer length, physical = logical.
+TEST(Library, SizesCapabilitiesFlagsAndErrnoAreThoseOfTheLu) {
+  const std::string text = "[management]\nenabled = false\n[sim]\n" + nbdtest::SimPort(1, 1) +
+                           nbdtest::SimPort(2, 2) + nbdtest::SimLu(0, "8MiB", 1) +
+                           "provisioning = \"thick\"\n\n" + nbdtest::SimLu(1, "8MiB", 2) +
+                           "provisioning = \"thin\"\nblock_size = 4096\n\n" +
+                           nbdtest::AlphaDisk();
+  auto config = Configuration::Parse(text, "caps.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_TRUE(config->Check().ok());
+  EXPECT_TRUE(config->path().empty());
+  auto engine = MultipathEngine::Create(*config);
+  ASSERT_TRUE(engine.has_value()) << engine.error().ToString();
+  MultipathEngine& e = **engine;
+  EXPECT_GE(e.reactor_threads(), 1U);
+
+  auto thick = e.Describe("alpha");
+  auto thin = e.Describe(kLu1);
+  ASSERT_TRUE(thick.has_value() && thin.has_value());
+  EXPECT_FALSE(thick->can_trim);
+  EXPECT_FALSE(thick->can_zero_unmap);
+  EXPECT_TRUE(thin->can_trim);
+  EXPECT_TRUE(thin->can_zero_unmap);
+  EXPECT_TRUE(thick->native_fua);
+  EXPECT_EQ(thick->physical_block_bytes, 512U);
+  EXPECT_EQ(thin->physical_block_bytes, 4096U);
+  EXPECT_EQ(thick->optimal_transfer_bytes, 0U);
+  EXPECT_EQ(thick->max_transfer_bytes, 16384U * 512U);
+  EXPECT_EQ(thin->max_transfer_bytes, 16384ULL * 4096U);
+
+  auto a = e.OpenDisk("alpha");
+  auto b = e.OpenDisk(kLu1);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  // FUA and may-unmap: done, and the data reads back.
+  std::vector<std::byte> ones(8192, std::byte{0x11}), back(8192);
+  EXPECT_TRUE(b->Write(0, ones, IoFlags::kFua).ok());
+  ASSERT_TRUE(b->Read(0, back).ok());
+  EXPECT_EQ(back, ones);
+  EXPECT_TRUE(b->WriteZeroes(4096, 4096, IoFlags::kMayUnmap | IoFlags::kFua).ok());
+  ASSERT_TRUE(b->Read(0, back).ok());
+  EXPECT_EQ(back[4095], std::byte{0x11});
+  EXPECT_EQ(back[4096], std::byte{0});
+  EXPECT_EQ(back[8191], std::byte{0});
+  // The thick LU ignores may-unmap (it would refuse WRITE SAME with UNMAP).
+  EXPECT_TRUE(a->Write(0, ones).ok());
+  EXPECT_TRUE(a->WriteZeroes(0, 4096, IoFlags::kMayUnmap).ok());
+  ASSERT_TRUE(a->Read(0, back).ok());
+  EXPECT_EQ(back[0], std::byte{0});
+  EXPECT_EQ(back[4096], std::byte{0x11});
+
+  // Errno: the thick LU refuses UNMAP (ENOTSUP); past the end is EINVAL.
+  const Status unmap = a->Trim(0, 4096);
+  EXPECT_FALSE(unmap.ok());
+  EXPECT_EQ(ErrnoOf(unmap), ENOTSUP) << unmap.ToString();
+  const Status past = a->Read(8U << 20, std::span<std::byte>(back).first(512));
+  EXPECT_EQ(ErrnoOf(past), EINVAL) << past.ToString();
+  EXPECT_EQ(ErrnoOf(OkStatus()), 0);
+}
+
+TEST(Library, LoadRemembersTheFileAbsolute) {
+  nbdtest::TempDir dir;
+  const std::string file = dir / "lib.toml";
+  nbdtest::WriteFile(file, SmallLibraryConfig());
+  auto config = Configuration::Load(file);
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(config->path(), std::filesystem::canonical(file).string());
 }
 
 TEST(Library, DefaultDiskFailsInsteadOfCrashing) {
