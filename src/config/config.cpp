@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include "common/hex.h"
+
 namespace openmpio::config {
 
 namespace {
@@ -27,13 +29,6 @@ constexpr PolicyNameEntry kPolicyNames[] = {
     {"lb", dsm::LoadBalancePolicy::kLeastBlocks},
     {"st", dsm::LoadBalancePolicy::kServiceTime},
 };
-
-int HexDigit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string_view TrimTrailingSpaces(std::string_view s) noexcept {
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -80,7 +75,7 @@ std::optional<dsm::DsmPathId> ParsePathId(std::string_view text) {
   if (digits.size() > 16) return std::nullopt;
   dsm::DsmPathId id = 0;
   for (const char c : digits) {
-    const int d = HexDigit(c);
+    const int d = HexDigitValue(c);
     if (d < 0) return std::nullopt;
     id = (id << 4U) | static_cast<dsm::DsmPathId>(d);
   }

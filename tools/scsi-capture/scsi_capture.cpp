@@ -33,6 +33,8 @@
 
 #include <unistd.h>
 
+#include "common/hex.h"
+
 namespace {
 
 constexpr int kExitGood = 0;
@@ -62,28 +64,12 @@ void Usage() {
                "  sense goes to FILE.ua.\n");
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// "12 01 83 10 00 00" or "120183100000"; separators are spaces, ':' or ','.
+// "12 01 83 10 00 00" or "120183100000" (common/hex.h).
 bool ParseHex(std::string_view s, std::vector<unsigned char>& out) {
-  int hi = -1;
-  for (char c : s) {
-    if (c == ' ' || c == ':' || c == ',' || c == '\t') continue;
-    const int v = HexDigit(c);
-    if (v < 0) return false;
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<unsigned char>((hi << 4) | v));
-      hi = -1;
-    }
-  }
-  return hi < 0;
+  const auto bytes = openmpio::ParseHexBytes(s);
+  if (!bytes) return false;
+  for (const std::byte b : *bytes) out.push_back(std::to_integer<unsigned char>(b));
+  return true;
 }
 
 bool ParseUnsigned(const char* s, unsigned long max, unsigned long& out) {

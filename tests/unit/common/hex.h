@@ -8,29 +8,17 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "common/hex.h"
 
 namespace openmpio::testing {
 
 inline std::vector<std::byte> Hex(std::string_view s) {
-  std::vector<std::byte> out;
-  int hi = -1;
-  for (char c : s) {
-    int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else if (c == ' ' || c == '\n' || c == '\t' || c == ':' || c == '|') continue;
-    else throw std::invalid_argument("bad hex character");
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<std::byte>((hi << 4) | v));
-      hi = -1;
-    }
-  }
-  if (hi >= 0) throw std::invalid_argument("odd number of hex digits");
-  return out;
+  auto bytes = ParseHexBytes(s);
+  if (!bytes) throw std::invalid_argument("not a hex byte string: " + std::string(s));
+  return std::move(*bytes);
 }
 
 inline std::string ToHex(std::span<const std::byte> b) {
