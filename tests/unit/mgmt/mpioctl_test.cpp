@@ -17,6 +17,7 @@
 
 #include "fake_backend.h"
 #include "mgmt/server.h"
+#include "mpioctl_runner.h"
 #include "socket_helpers.h"
 
 namespace openmpio::mgmt {
@@ -26,35 +27,10 @@ using nlohmann::json;
 using testing::FakeBackend;
 using testing::Populate;
 
-std::string MpioctlPath() {
-#ifdef OPENMPIO_MPIOCTL_PATH
-  return OPENMPIO_MPIOCTL_PATH;
-#else
-  // build/<dir>/tests/unit_mgmt -> build/<dir>/tools/mpioctl/mpioctl
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  return (exe.parent_path().parent_path() / "tools" / "mpioctl" / "mpioctl").string();
-#endif
-}
+using testing::MpioctlPath;
+using RunResult = testing::CommandResult;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-};
-
-// Runs `cmd` through the shell and captures its standard output.
-RunResult RunCommand(const std::string& cmd) {
-  RunResult r;
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+RunResult RunCommand(const std::string& cmd) { return testing::RunShell(cmd); }
 
 class MpioctlTest : public ::testing::Test {
  protected:
