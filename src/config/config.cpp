@@ -8,27 +8,11 @@
 #include <unistd.h>
 
 #include "common/hex.h"
+#include "dsm/names.h"
 
 namespace openmpio::config {
 
 namespace {
-
-struct PolicyNameEntry {
-  const char* name;
-  dsm::LoadBalancePolicy policy;
-};
-
-// Short names as mpclaim / PowerShell abbreviate them (spec/msdsm.md §3),
-// plus "st" for openmpio's service time (policy 7).
-constexpr PolicyNameEntry kPolicyNames[] = {
-    {"foo", dsm::LoadBalancePolicy::kFailOverOnly},
-    {"rr", dsm::LoadBalancePolicy::kRoundRobin},
-    {"rrws", dsm::LoadBalancePolicy::kRoundRobinWithSubset},
-    {"lqd", dsm::LoadBalancePolicy::kLeastQueueDepth},
-    {"wp", dsm::LoadBalancePolicy::kWeightedPaths},
-    {"lb", dsm::LoadBalancePolicy::kLeastBlocks},
-    {"st", dsm::LoadBalancePolicy::kServiceTime},
-};
 
 std::string_view TrimTrailingSpaces(std::string_view s) noexcept {
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -43,17 +27,14 @@ std::string PadTo(std::string_view s, std::size_t n) {
 
 }  // namespace
 
+// The names are dsm's (dsm/names.h); the table's literals end in NUL.
 const char* PolicyName(dsm::LoadBalancePolicy policy) noexcept {
-  for (const auto& e : kPolicyNames) {
-    if (e.policy == policy) return e.name;
-  }
-  return nullptr;
+  const std::string_view name = dsm::ShortName(policy);
+  return name.empty() ? nullptr : name.data();
 }
 
 std::optional<dsm::LoadBalancePolicy> PolicyFromName(std::string_view name) {
-  for (const auto& e : kPolicyNames) {
-    if (name == e.name) return e.policy;
-  }
+  if (auto p = dsm::PolicyFromShortName(name)) return p;
   if (name.size() == 1 && name[0] >= '1' && name[0] <= '7') {
     return static_cast<dsm::LoadBalancePolicy>(static_cast<std::uint32_t>(name[0] - '0'));
   }

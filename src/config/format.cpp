@@ -13,6 +13,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "dsm/names.h"
 
 namespace openmpio::config {
 
@@ -79,19 +80,6 @@ std::string Policy(dsm::LoadBalancePolicy p) {
   return name != nullptr ? Str(name) : std::to_string(static_cast<std::uint32_t>(p));
 }
 
-const char* PathStateName(dsm::PathState s) {
-  switch (s) {
-    case dsm::PathState::kActiveOptimized:
-      return "ao";
-    case dsm::PathState::kActiveUnoptimized:
-      return "au";
-    case dsm::PathState::kStandby:
-      return "sb";
-    case dsm::PathState::kUnavailable:
-      return "ua";
-  }
-  return "ua";
-}
 
 const char* SimStateName(scsi::AsymmetricAccessState s) {
   using S = scsi::AsymmetricAccessState;
@@ -202,7 +190,7 @@ std::string FormatConfig(const Config& c) {
           o += sep + "weight = " + Num(*s.weight);
           sep = ", ";
         }
-        if (s.requested_state) o += sep + "state = " + Str(PathStateName(*s.requested_state));
+        if (s.requested_state) o += sep + "state = " + Str(dsm::NameOf(*s.requested_state, dsm::Spelling::kConfig));
         o += " }\n";
       }
     }

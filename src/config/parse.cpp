@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config/walker.h"
+#include "dsm/names.h"
 
 namespace openmpio::config {
 
@@ -159,11 +160,7 @@ bool ValidAlias(std::string_view a) {
 }
 
 std::optional<dsm::PathState> PathStateFromName(std::string_view s) {
-  if (s == "ao") return dsm::PathState::kActiveOptimized;
-  if (s == "au") return dsm::PathState::kActiveUnoptimized;
-  if (s == "sb") return dsm::PathState::kStandby;
-  if (s == "ua") return dsm::PathState::kUnavailable;
-  return std::nullopt;
+  return dsm::PathStateFromName(s, dsm::Spelling::kConfig);
 }
 
 bool ParseDisks(Walker& w, const toml::node& n, bool strict, std::vector<DiskConfig>* out) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "dsm/names.h"
 #include "dsm/path_state.h"
 #include "scsi/bytes.h"
 
@@ -60,15 +61,7 @@ PathState RequestedState(const SetPathEntry& e, bool v1) {
   return FromFlags(e.primary, e.optimized);
 }
 
-const char* StateName(PathState s) {
-  switch (s) {
-    case PathState::kActiveOptimized: return "AO";
-    case PathState::kActiveUnoptimized: return "AU";
-    case PathState::kStandby: return "SB";
-    case PathState::kUnavailable: return "UA";
-  }
-  return "?";
-}
+std::string StateName(PathState s) { return std::string(NameOf(s, Spelling::kJson)); }
 
 // Policies whose per-path fields and checks 10-13 are Least Queue Depth's:
 // RR, WP, LQD, LB and (ours) service time.

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "dsm/names.h"
 #include "mgmt/json_internal.h"
 
 namespace openmpio::mgmt {
@@ -440,13 +441,8 @@ std::optional<std::uint64_t> ParseIdText(std::string_view text) {
 }
 
 std::optional<std::uint32_t> ParsePolicyName(std::string_view text) {
-  static constexpr std::pair<std::string_view, std::uint32_t> kNames[] = {
-      {"none", 0}, {"clear", 0}, {"foo", 1}, {"rr", 2}, {"rrws", 3},
-      {"lqd", 4},  {"wp", 5},    {"lb", 6},  {"st", 7},
-  };
-  for (const auto& [name, value] : kNames) {
-    if (text == name) return value;
-  }
+  if (text == "none" || text == "clear") return 0;  // a set's "no policy"
+  if (auto p = dsm::PolicyFromShortName(text)) return static_cast<std::uint32_t>(*p);
   if (text.size() == 1 && text[0] >= '0' && text[0] <= '7') {
     return static_cast<std::uint32_t>(text[0] - '0');
   }

@@ -8,26 +8,13 @@
 #include <utility>
 
 #include "config/config.h"
+#include "dsm/names.h"
 #include "dsm/types.h"
 #include "runtime/preflight.h"
 #include "runtime/runtime.h"
 
 namespace openmpio {
 namespace {
-
-const char* PathStateText(dsm::PathState s) noexcept {
-  switch (s) {
-    case dsm::PathState::kActiveOptimized:
-      return "active/optimized";
-    case dsm::PathState::kActiveUnoptimized:
-      return "active/unoptimized";
-    case dsm::PathState::kStandby:
-      return "standby";
-    case dsm::PathState::kUnavailable:
-      return "unavailable";
-  }
-  return "unavailable";
-}
 
 // The public policy numbers are mpiodisk.h's DSM_LB_* values, and so are
 // dsm's: a cast between them is exact (and stays so: these fail to compile
@@ -209,7 +196,7 @@ struct MultipathEngine::Impl {
       pd.path_id = p.id;
       pd.relative_target_port = p.relative_target_port;
       pd.target_port_group = p.tpg_id;
-      pd.state = PathStateText(p.state);
+      pd.state = std::string(dsm::NameOf(p.state, dsm::Spelling::kApi));
       pd.online = p.online;
       pd.usable = p.usable;
       pd.commands = p.commands;

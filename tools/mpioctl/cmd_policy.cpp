@@ -1,7 +1,6 @@
 // Load-balance policies: a disk's (policy get|set|set-alua) and the defaults
 // for disks without one (default-policy get|set).
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "dsm/names.h"
 #include "failure.h"
 #include "mgmt/json_api.h"
 #include "print.h"
@@ -142,15 +142,17 @@ void AddPolicy(Cli& cli) {
     json lbp = PolicyToChange(q);
     if (!a->policy.empty()) lbp["LoadBalancePolicy"] = PolicyArg(a->policy);
     // The state table of spec §2: (PrimaryPath, OptimizedPath).
-    static const std::map<std::string, std::pair<int, int>> kFlags = {
-        {"AO", {1, 1}}, {"AU", {1, 0}}, {"SB", {0, 1}}, {"UA", {0, 0}}};
     for (const std::string& ps : a->path_states) {
       const auto eq = ps.find('=');
-      const auto f = eq == std::string::npos ? kFlags.end() : kFlags.find(ps.substr(eq + 1));
-      if (f == kFlags.end()) throw Failure{"--path wants ID=AO|AU|SB|UA, got " + ps};
+      const auto state = eq == std::string::npos
+                             ? std::nullopt
+                             : dsm::PathStateFromName(std::string_view(ps).substr(eq + 1),
+                                                      dsm::Spelling::kJson);
+      if (!state) throw Failure{"--path wants ID=AO|AU|SB|UA, got " + ps};
       json& path = PathOf(lbp, ps.substr(0, eq), a->disk);
-      path["PrimaryPath"] = f->second.first;
-      path["OptimizedPath"] = f->second.second;
+      const dsm::PathFlags flags = dsm::ToFlags(*state);
+      path["PrimaryPath"] = flags.primary ? 1 : 0;
+      path["OptimizedPath"] = flags.optimized ? 1 : 0;
     }
     SetPreferred(lbp, a->preferred, a->disk);
     return SetPolicy(c, a->disk, lbp, cli.as_json);

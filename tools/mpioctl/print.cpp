@@ -5,6 +5,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "dsm/names.h"
 #include "failure.h"
 #include "mgmt/json_api.h"
 
@@ -140,10 +141,9 @@ void PrintPolicy(const json& reply) {
   std::cout << Str(reply, "InstanceName") << ": policy " << mgmt::PolicyShortName(policy) << " ("
             << policy << "), " << Str(lbp, "DSMPathCount") << " paths\n";
   for (const json& p : paths) {
-    static const char* kStates[] = {"UA", "SB", "AU", "AO"};
-    const int idx =
-        (p.value("PrimaryPath", 0U) != 0 ? 2 : 0) + (p.value("OptimizedPath", 0U) != 0 ? 1 : 0);
-    std::cout << "  " << Str(p, "DsmPathId") << " " << kStates[idx]
+    const dsm::PathState state =
+        dsm::FromFlags(p.value("PrimaryPath", 0U), p.value("OptimizedPath", 0U));
+    std::cout << "  " << Str(p, "DsmPathId") << " " << dsm::NameOf(state, dsm::Spelling::kJson)
               << " weight=" << Str(p, "PathWeight")
               << " tpg=" << Str(p, "TargetPortGroup_Identifier")
               << " tpg_state=" << Str(p, "TargetPortGroup_State")
