@@ -184,9 +184,11 @@ class Proxy {
   void Signal(int sig) const {
     if (pid_ > 0) kill(-pid_, sig);
   }
+  // SIGKILL alone: it ends a stopped process too, and a SIGCONT first would
+  // let a stopped child forward what it holds before it dies (a test that
+  // cuts a hung path would then see commands complete).
   void Kill() {
     if (pid_ <= 0) return;
-    Signal(SIGCONT);
     Signal(SIGKILL);
     WaitExit(pid_, std::chrono::seconds(5));
     pid_ = -1;
