@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dsm/policy.h"
+
 namespace openmpio::dsm {
 namespace {
 
@@ -24,11 +26,6 @@ std::optional<PathState> FromGroupState(scsi::AccessStateField f) noexcept {
   return std::nullopt;
 }
 
-bool UsesTransitionReuse(LoadBalancePolicy p) noexcept {
-  return p == LoadBalancePolicy::kLeastQueueDepth || p == LoadBalancePolicy::kLeastBlocks ||
-         p == LoadBalancePolicy::kServiceTime;
-}
-
 // Rule 5: the previous path's group is Transitioning, within the window.
 bool InTransitionWindow(const Disk& disk, const Path& p, std::uint64_t now_ms) noexcept {
   const LuGroupState* g = disk.GroupStateOf(p);
@@ -36,9 +33,21 @@ bool InTransitionWindow(const Disk& disk, const Path& p, std::uint64_t now_ms) n
   return now_ms >= g->since_ms && now_ms - g->since_ms < disk.TransitionWindowMs();
 }
 
-bool GroupPreferred(const Disk& disk, const Path& p) noexcept {
-  const LuGroupState* g = disk.GroupStateOf(p);
-  return g && g->preferred;
+// Rule 7: the one path of a single-path policy carries I/O; that policy's
+// other AO paths are reported as SB.
+void UseOnePath(PathStateResult& r, const Policy::SingleChoice& choice) {
+  for (std::size_t i = 0; i < r.paths.size(); ++i) {
+    if (i != choice.index && r.paths[i].state == PathState::kActiveOptimized) {
+      r.paths[i].state = PathState::kStandby;
+    }
+  }
+  PathView& chosen = r.paths[choice.index];
+  chosen.usable = true;
+  chosen.promoted = chosen.state != PathState::kActiveOptimized;
+  r.foo_path = choice.index;
+  r.foo_reason = choice.why;
+  r.tier = chosen.state;
+  r.mode = chosen.promoted ? SelectionMode::kFailover : SelectionMode::kActiveOptimized;
 }
 
 }  // namespace
@@ -64,6 +73,7 @@ PathState BaseState(const Disk& disk, const Path& path) noexcept {
 PathStateResult ComputePathStates(const Disk& disk, LoadBalancePolicy policy,
                                   DsmPathId previous_path, std::uint64_t now_ms) {
   if (policy == LoadBalancePolicy::kNone) policy = DefaultPolicy(disk);
+  const Policy& impl = PolicyFor(policy);
   PathStateResult r;
   r.policy = policy;
   const std::size_t n = disk.paths.size();
@@ -75,52 +85,23 @@ PathStateResult ComputePathStates(const Disk& disk, LoadBalancePolicy policy,
     const Path& p = disk.paths[i];
     PathView& v = r.paths[i];
     v.state = BaseState(disk, p);
-    v.eligible = CanCarryIo(disk, p);
-    if (policy == LoadBalancePolicy::kWeightedPaths && p.weight == kWeightNeverChosen) {
-      v.eligible = false;  // rule 3
-    }
+    v.eligible = CanCarryIo(disk, p) && impl.Eligible(p);  // rules 1, 3
     if (!v.eligible) continue;
     best = best ? std::min(*best, v.state) : v.state;
     any_au = any_au || v.state == PathState::kActiveUnoptimized;
   }
   const std::optional<std::size_t> prev = previous_path != 0 ? disk.IndexOf(previous_path)
                                                              : std::nullopt;
+  const std::optional<Policy::SingleChoice> one =
+      best ? impl.ChooseSingle(disk, r.paths, *best, prev) : std::nullopt;
 
-  if (policy == LoadBalancePolicy::kFailOverOnly) {
-    if (!best) return r;
-    auto in_best = [&](std::size_t i) { return r.paths[i].eligible && r.paths[i].state == *best; };
-    std::optional<std::size_t> pick;
-    const std::optional<std::size_t> pref = disk.IndexOf(disk.settings.preferred_path);
-    if (pref && in_best(*pref)) {
-      pick = pref;
-    } else if (prev && r.paths[*prev].eligible &&
-               (!HasAlua(disk.alua) || r.paths[*prev].state == *best)) {
-      pick = prev;
-    } else {
-      for (std::size_t i = 0; i < n && !pick; ++i) {
-        if (in_best(i) && GroupPreferred(disk, disk.paths[i])) pick = i;
-      }
-      for (std::size_t i = 0; i < n && !pick; ++i) {
-        if (in_best(i)) pick = i;
-      }
-    }
-    // Exactly one AO path under FOO: the others' AO is standby.
-    for (std::size_t i = 0; i < n; ++i) {
-      if (i != *pick && r.paths[i].state == PathState::kActiveOptimized) {
-        r.paths[i].state = PathState::kStandby;
-      }
-    }
-    PathView& chosen = r.paths[*pick];
-    chosen.usable = true;
-    chosen.promoted = chosen.state != PathState::kActiveOptimized;
-    r.foo_path = pick;
-    r.tier = chosen.state;
-    r.mode = chosen.promoted ? SelectionMode::kFailover : SelectionMode::kActiveOptimized;
+  if (one) {
+    UseOnePath(r, *one);
   } else if (best == PathState::kActiveOptimized) {
     for (PathView& v : r.paths) v.usable = v.eligible && v.state == PathState::kActiveOptimized;
     r.tier = PathState::kActiveOptimized;
     r.mode = SelectionMode::kActiveOptimized;
-  } else if (UsesTransitionReuse(policy) && !any_au && prev && disk.paths[*prev].online() &&
+  } else if (impl.ReusesPathInTransition() && !any_au && prev && disk.paths[*prev].online() &&
              InTransitionWindow(disk, disk.paths[*prev], now_ms)) {
     r.paths[*prev].usable = true;
     r.paths[*prev].promoted = true;

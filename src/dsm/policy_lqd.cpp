@@ -2,7 +2,8 @@
 // the fewest requests in flight, counted per I_T nexus over all LUs (MSDSM
 // counts per path, and a DsmPathId is a nexus). Ties go to the first in path
 // order. Failover as RRWS; in a transition window the snapshot holds only the
-// previous path (path_state.h rule 5), which is why the last choice is kept.
+// previous path (ReusesPathInTransition, path_state.h rule 5), which is why
+// the last choice is kept.
 #include "dsm/policy.h"
 
 namespace openmpio::dsm {
@@ -13,6 +14,7 @@ class LeastQueueDepth final : public Policy {
   LoadBalancePolicy kind() const noexcept override {
     return LoadBalancePolicy::kLeastQueueDepth;
   }
+  bool ReusesPathInTransition() const noexcept override { return true; }
   const SnapshotEntry* Select(const SelectionSnapshot& snap, SelectorState& state,
                               const IoHint&) const noexcept override {
     const std::span<const SnapshotEntry> usable = snap.usable();
@@ -28,6 +30,10 @@ class LeastQueueDepth final : public Policy {
     }
     RememberLastPath(state, best->id);
     return best;
+  }
+  std::string StatusLine(const SelectionSnapshot& snap, const SelectorState&) const override {
+    return PerPathLine("requests in flight", snap.usable(),
+                       [](const SnapshotEntry& e) { return e.counters->outstanding_requests(); });
   }
 };
 

@@ -17,6 +17,9 @@ class RoundRobinWithSubset final : public Policy {
                               const IoHint&) const noexcept override {
     return RotateCursor(snap.usable(), state.rr_cursor);
   }
+  std::string StatusLine(const SelectionSnapshot& snap, const SelectorState& state) const override {
+    return RotationLine(snap.usable(), state.rr_cursor);
+  }
 };
 
 }  // namespace

@@ -2,7 +2,7 @@
 // the usable path whose nexus would finish this request soonest, estimated as
 // (bytes in flight + this request's bytes) / measured throughput, as Linux
 // dm-service-time and dm-historical-service-time do. Failover and the
-// transition window as LQD (its per-path fields and checks are LQD's).
+// transition window as LQD (ReusesPathInTransition; RememberLastPath).
 //
 // The throughput of a nexus is a moving average (weight 1/8) of bytes / service
 // time, fed by EndIo with the latency the engine measured (no clock read here).
@@ -28,6 +28,10 @@
 //     dm-service-time) to the faster path.
 // dm-service-time itself compares approximately (it shifts both products
 // right when they would overflow).
+//
+// Two scans compute the same keys and pick the same entry: the scalar one is
+// the reference (and the scan for few paths, and the only one without SSE2);
+// the SSE2 one is property-tested against it (policy_st.h).
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -37,6 +41,7 @@
 #endif
 
 #include "dsm/policy.h"
+#include "dsm/policy_st.h"
 
 namespace openmpio::dsm {
 namespace {
@@ -65,7 +70,15 @@ inline std::uint64_t Key(std::uint64_t raw, double seconds_per_byte, double minu
   return (std::bit_cast<std::uint64_t>(load * seconds_per_byte) & ~kIndexBits) | index;
 }
 
-// Up to this many paths the scan is a scalar loop that updates its minimum
+// 2^52 - request, for Key(); the request counts as 1 to kMaxCountedTransfer
+// bytes. Exact: request < 2^40 converts exactly, and so does 2^52 - request.
+inline double MinusRequest(std::uint64_t request_bytes) noexcept {
+  const std::uint64_t request =
+      std::clamp<std::uint64_t>(request_bytes, 1, NexusCounters::kMaxCountedTransfer);
+  return kTwoTo52 - static_cast<double>(static_cast<std::int64_t>(request));
+}
+
+// Up to this many paths the scan is the scalar loop, which updates its minimum
 // with a branch; above it, branch-free (SSE2 on x86-64). With few paths the
 // loop is short and a predicted branch lets the caller go on with the choice
 // before the scan has finished; a misprediction (a new winner) costs about as
@@ -73,7 +86,10 @@ inline std::uint64_t Key(std::uint64_t raw, double seconds_per_byte, double minu
 // branch-free scan's throughput wins (bench/README.md has the numbers).
 constexpr std::size_t kMaxPathsForBranchyScan = 8;
 
-std::size_t SoonestFew(std::span<const SnapshotEntry> usable, double minus_request) noexcept {
+// The scalar scan, the reference (see the header comment). Both scans are
+// forced inline: with the test's entry points beside Select the compiler would
+// otherwise call them, which costs Select a call and the spills around it.
+[[gnu::always_inline]] inline std::size_t SoonestScalar(std::span<const SnapshotEntry> usable, double minus_request) noexcept {
   std::uint64_t best = ~std::uint64_t{0};  // above every key
   for (std::size_t i = 0; i < usable.size(); ++i) {
     const NexusCounters& c = *usable[i].counters;
@@ -110,7 +126,8 @@ inline __m128i LoadRelaxed(const std::atomic<T>& word0, const std::atomic<T>& wo
 // and a running minimum per lane (minpd: the keys are positive doubles). A
 // scalar scan is bound by the integer units (mask, add, compare, two selects
 // per path); here the integer units only walk the entries.
-std::size_t SoonestMany(std::span<const SnapshotEntry> usable, double minus_request) noexcept {
+[[gnu::always_inline]] inline std::size_t SoonestSse2(std::span<const SnapshotEntry> usable,
+                                                      double minus_request) noexcept {
   const std::size_t n = usable.size();
   const __m128i byte_mask = _mm_set1_epi64x(static_cast<long long>(NexusCounters::kByteMask));
   const __m128i two_to_52 = _mm_set1_epi64x(static_cast<long long>(kTwoTo52Bits));
@@ -156,17 +173,6 @@ std::size_t SoonestMany(std::span<const SnapshotEntry> usable, double minus_requ
   best = _mm_min_sd(best, _mm_unpackhi_pd(best, best));
   return static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_castpd_si128(best))) & kIndexBits;
 }
-#else
-std::size_t SoonestMany(std::span<const SnapshotEntry> usable, double minus_request) noexcept {
-  // Two running minima halve the compare-and-select chain of one.
-  std::uint64_t best[2] = {~std::uint64_t{0}, ~std::uint64_t{0}};
-  for (std::size_t i = 0; i < usable.size(); ++i) {
-    const NexusCounters& c = *usable[i].counters;
-    const std::uint64_t key = Key(c.raw(), c.seconds_per_byte(), minus_request, i);
-    best[i & 1] = key < best[i & 1] ? key : best[i & 1];
-  }
-  return (best[0] < best[1] ? best[0] : best[1]) & kIndexBits;
-}
 #endif
 
 // EndIo's sample is bytes x 10^9 / ns, at most kMaxSample B/s; below 2^34
@@ -177,18 +183,20 @@ constexpr std::uint64_t kMaxSample = ~std::uint64_t{0} >> 4;
 class ServiceTime final : public Policy {
  public:
   LoadBalancePolicy kind() const noexcept override { return LoadBalancePolicy::kServiceTime; }
+  bool ReusesPathInTransition() const noexcept override { return true; }
 
   const SnapshotEntry* Select(const SelectionSnapshot& snap, SelectorState& state,
                               const IoHint& hint) const noexcept override {
     const std::span<const SnapshotEntry> usable = snap.usable();
     if (usable.empty()) return nullptr;
-    const std::uint64_t request =
-        std::clamp<std::uint64_t>(hint.bytes, 1, NexusCounters::kMaxCountedTransfer);
-    // Exact: request < 2^40 converts exactly, and so does 2^52 - request.
-    const double minus_request = kTwoTo52 - static_cast<double>(static_cast<std::int64_t>(request));
+    const double minus_request = MinusRequest(hint.bytes);
+#if defined(__x86_64__) && defined(__SSE2__)
     const std::size_t index = usable.size() <= kMaxPathsForBranchyScan
-                                  ? SoonestFew(usable, minus_request)
-                                  : SoonestMany(usable, minus_request);
+                                  ? SoonestScalar(usable, minus_request)
+                                  : SoonestSse2(usable, minus_request);
+#else
+    const std::size_t index = SoonestScalar(usable, minus_request);
+#endif
     const SnapshotEntry* best = &usable[index];
     RememberLastPath(state, best->id);
     return best;
@@ -210,9 +218,40 @@ class ServiceTime final : public Policy {
     const std::uint64_t old = c.throughput();
     c.set_throughput(old - old / 8 + sample / 8);
   }
+
+  std::string StatusLine(const SelectionSnapshot& snap, const SelectorState&) const override {
+    const std::span<const SnapshotEntry> usable = snap.usable();
+    std::string line = PerPathLine(
+        "us to drain the bytes in flight at the measured throughput", usable,
+        [](const SnapshotEntry& e) {  // bytes < 2^44: times 10^6 fits 64 bits
+          return e.counters->outstanding_bytes() * 1'000'000U / e.counters->throughput();
+        });
+    if (!usable.empty()) {
+      const std::size_t next = SoonestScalar(usable, MinusRequest(kStatusRequestBytes));
+      line += "; a 4 KiB request would go to " + PathIdText(usable[next].id);
+    }
+    return line;
+  }
+
+ private:
+  static constexpr std::uint64_t kStatusRequestBytes = 4096;
 };
 
 }  // namespace
+
+std::size_t service_time::SoonestByScalarScan(std::span<const SnapshotEntry> usable,
+                                              std::uint64_t request_bytes) noexcept {
+  return SoonestScalar(usable, MinusRequest(request_bytes));
+}
+
+std::size_t service_time::SoonestByVectorScan(std::span<const SnapshotEntry> usable,
+                                              std::uint64_t request_bytes) noexcept {
+#if defined(__x86_64__) && defined(__SSE2__)
+  return SoonestSse2(usable, MinusRequest(request_bytes));
+#else
+  return SoonestScalar(usable, MinusRequest(request_bytes));
+#endif
+}
 
 const Policy& ServiceTimePolicy() noexcept {
   static const ServiceTime policy;

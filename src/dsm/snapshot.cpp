@@ -18,17 +18,6 @@ void SelectionSnapshot::EndIo(const SnapshotEntry& e, const IoHint& hint,
   impl_->EndIo(e, hint, service_ns);
 }
 
-DsmPathId PreviousPath(LoadBalancePolicy policy, const SelectionSnapshot* previous,
-                       const SelectorState& state) noexcept {
-  if (policy == LoadBalancePolicy::kFailOverOnly) {
-    if (previous && previous->policy() == LoadBalancePolicy::kFailOverOnly && previous->fixed()) {
-      return previous->fixed()->id;
-    }
-    return 0;
-  }
-  return state.last_path.load(std::memory_order_relaxed);
-}
-
 std::unique_ptr<const SelectionSnapshot> BuildSnapshot(const Disk& disk,
                                                        const SelectorState& state,
                                                        const SelectionSnapshot* previous,
@@ -39,7 +28,7 @@ std::unique_ptr<const SelectionSnapshot> BuildSnapshot(const Disk& disk,
   s->kind_ = policy;
   s->impl_ = &PolicyFor(policy);
   s->generation_ = previous ? previous->generation() + 1 : 1;
-  s->states_ = ComputePathStates(disk, policy, PreviousPath(policy, previous, state), now_ms);
+  s->states_ = ComputePathStates(disk, policy, s->impl_->PreviousPath(previous, state), now_ms);
   s->mode_ = s->states_.mode;
 
   s->entries_.reserve(s->states_.usable_count());

@@ -11,6 +11,7 @@
 // Publishing a new snapshot therefore never waits for a selector.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -34,20 +35,27 @@ struct SnapshotEntry {
   DsmPathId id = 0;
 };
 
+// Selection state a policy keeps for itself (dm's pscontext, per disk): a
+// fixed block of atomic words, zero at first, so that no policy allocates or
+// locks for it. The policy in force gives the words their meaning (Least
+// Blocks' sticky run: policy_lb.cpp). A policy change leaves the previous
+// policy's values behind, so a policy checks what it reads (Least Blocks tags
+// its words with the snapshot generation).
+struct PolicyContext {
+  static constexpr std::size_t kWords = 4;
+  std::array<std::atomic<std::uint64_t>, kWords> words{};
+};
+
 // Mutable per-disk selection state. One per Disk, owned by the engine, never
 // replaced when snapshots are (see the threading note above).
 struct alignas(64) SelectorState {
-  static constexpr std::uint64_t kNoSlot = ~std::uint64_t{0};
   // RR/RRWS: index of the next entry to use (reset to 0 when out of range).
   std::atomic<std::uint32_t> rr_cursor{0};
   // LQD/LB/ST: DsmPathId of the last selected path (0: none); read by the next
   // BuildSnapshot for the transition-window reuse (path_state.h rule 5).
   std::atomic<DsmPathId> last_path{0};
-  // LB: the last choice as (snapshot generation << 32 | entry index), the LBA
-  // that would continue it, and the bytes sent sequentially on it so far.
-  std::atomic<std::uint64_t> last_slot{kNoSlot};
-  std::atomic<std::uint64_t> next_lba{0};
-  std::atomic<std::uint64_t> run_bytes{0};
+  // The policy in force's own state.
+  PolicyContext context;
 };
 
 class SelectionSnapshot {
@@ -90,13 +98,8 @@ class SelectionSnapshot {
   std::vector<std::shared_ptr<Nexus>> keep_alive_;  // the nexuses entries_ point into
 };
 
-// The previous choice the next computation needs (path_state.h): FOO's current
-// path from the previous snapshot, the last LQD/LB/ST choice from the state.
-[[nodiscard]] DsmPathId PreviousPath(LoadBalancePolicy policy, const SelectionSnapshot* previous,
-                                     const SelectorState& state) noexcept;
-
 // Builds the snapshot for the disk as it is now: EffectivePolicy, then
-// ComputePathStates with PreviousPath, then the usable entries and the
+// ComputePathStates with the policy's PreviousPath, then the usable entries and the
 // policy's precomputed choice. generation = previous's + 1 (1 without one).
 // Allocates; not for the hot path. Called by the single topology writer.
 [[nodiscard]] std::unique_ptr<const SelectionSnapshot> BuildSnapshot(

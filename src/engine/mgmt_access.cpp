@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/fnv1a.h"
+#include "dsm/policy.h"
 #include "engine/engine_impl.h"
 #include "scsi/vpd.h"
 
@@ -88,6 +89,7 @@ Expected<DiskCopy> CopyDisk(const Engine& engine, std::size_t index) {
   const dsm::SelectionSnapshot* s = d.snapshot.current();
   if (s != nullptr && s->states().paths.size() == d.disk->paths.size()) {
     c.selection = s->states();
+    c.selection.policy_status = s->policy_impl().StatusLine(*s, d.selector);
   } else {
     c.selection = dsm::ComputePathStates(*d.disk, dsm::EffectivePolicy(*d.disk, impl.options), 0,
                                          impl.NowMs());

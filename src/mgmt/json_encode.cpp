@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/fnv1a.h"
+#include "dsm/names.h"
 #include "mgmt/json_internal.h"
 #include "scsi/vpd.h"
 
@@ -14,18 +15,9 @@ namespace openmpio::mgmt {
 namespace detail {
 namespace {
 
+// The JSON spelling of dsm/names.h ("AO"); its literals end in NUL.
 const char* PathStateName(dsm::PathState s) {
-  switch (s) {
-    case dsm::PathState::kActiveOptimized:
-      return "AO";
-    case dsm::PathState::kActiveUnoptimized:
-      return "AU";
-    case dsm::PathState::kStandby:
-      return "SB";
-    case dsm::PathState::kUnavailable:
-      return "UA";
-  }
-  return "?";
+  return dsm::NameOf(s, dsm::Spelling::kJson).data();
 }
 
 const char* VerificationName(dsm::PathVerification v) {
@@ -330,6 +322,9 @@ Json WhyJson(const DiskSnapshot& s, const dsm::DsmOptions& options) {
   j["LoadBalancePolicy"] = policy;
   j["PolicyName"] = PolicyShortName(policy);
   j["SelectionMode"] = ModeName(s.selection.mode);
+  // What the policy sees now (dsm::Policy::StatusLine); absent before the
+  // engine has published a selection.
+  if (!s.selection.policy_status.empty()) j["PolicyStatus"] = s.selection.policy_status;
   Json paths = Json::array();
   for (std::size_t i = 0; i < s.disk.paths.size(); ++i) {
     Json e = Json::object();
@@ -355,26 +350,9 @@ std::string FormatId(std::uint64_t id) {
 }
 
 const char* PolicyShortName(std::uint32_t policy) noexcept {
-  switch (policy) {
-    case 0:
-      return "none";
-    case 1:
-      return "foo";
-    case 2:
-      return "rr";
-    case 3:
-      return "rrws";
-    case 4:
-      return "lqd";
-    case 5:
-      return "wp";
-    case 6:
-      return "lb";
-    case 7:
-      return "st";
-    default:
-      return "unknown";
-  }
+  if (policy == 0) return "none";
+  const std::string_view name = dsm::ShortName(static_cast<dsm::LoadBalancePolicy>(policy));
+  return name.empty() ? "unknown" : name.data();  // dsm/names.h: NUL-terminated literals
 }
 
 std::uint64_t DsmUniqueId(const scsi::Designator& lu) noexcept {

@@ -53,7 +53,8 @@ using Json = nlohmann::json;
 [[nodiscard]] Json DiskListJson(const std::vector<DiskName>& names);
 // One disk of Show: groups, paths, their states, counters.
 [[nodiscard]] Json DiskTreeJson(const DiskSnapshot& s, const dsm::DsmOptions& options);
-// Why: per path, whether it carries I/O and the reason in words.
+// Why: per path, whether it carries I/O and the reason in words; and
+// PolicyStatus, the policy's own line (dsm::Policy::StatusLine).
 [[nodiscard]] Json WhyJson(const DiskSnapshot& s, const dsm::DsmOptions& options);
 
 // ---- decoding (json_decode.cpp) ---------------------------------------------------

@@ -156,6 +156,10 @@ void PrintWhy(const json& reply) {
   const json& paths = List(reply, "Paths");
   std::cout << Str(reply, "InstanceName") << ": policy " << Str(reply, "PolicyName") << ", "
             << Str(reply, "SelectionMode") << "\n";
+  // The policy's own account (its status hook); older engines send none.
+  if (const auto s = reply.find("PolicyStatus"); s != reply.end() && s->is_string()) {
+    std::cout << "  " << s->get<std::string>() << "\n";
+  }
   for (const json& p : paths) {
     std::cout << "  " << Str(p, "DsmPathId") << " " << Str(p, "Reason") << "\n";
   }

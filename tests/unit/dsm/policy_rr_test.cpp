@@ -63,6 +63,24 @@ TEST(RoundRobin, NoUsablePathSelectsNothing) {
   EXPECT_EQ(Build(b.disk, st)->Select(st, RandomRead(0)), nullptr);
 }
 
+// The status line names the next path of the rotation, as Select will take it
+// (an out-of-range cursor restarts at 0).
+TEST(RoundRobin, StatusLineNamesTheNextPath) {
+  for (auto policy : {LoadBalancePolicy::kRoundRobin, LoadBalancePolicy::kRoundRobinWithSubset}) {
+    DiskBuilder b(3);
+    b.Policy(policy).Failed(1);
+    SelectorState st;
+    auto snap = Build(b.disk, st);
+    const Policy& p = snap->policy_impl();
+    EXPECT_EQ(p.StatusLine(*snap, st), "next " + PathIdText(b.id(0)) + " (1 of 2 in rotation)");
+    EXPECT_EQ(snap->Select(st, RandomRead(0))->path_index, 0U);
+    EXPECT_EQ(p.StatusLine(*snap, st), "next " + PathIdText(b.id(2)) + " (2 of 2 in rotation)");
+    st.rr_cursor = 9;
+    EXPECT_EQ(p.StatusLine(*snap, st), "next " + PathIdText(b.id(0)) + " (1 of 2 in rotation)");
+    EXPECT_EQ(snap->Select(st, RandomRead(0))->path_index, 0U);
+  }
+}
+
 // Fair within ±1 over ANY window: count per path in every window of every
 // length from every start; max - min <= 1.
 RC_GTEST_PROP(RoundRobinProperty, FairWithinOneOverAnyWindow, ()) {
