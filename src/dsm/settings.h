@@ -1,5 +1,5 @@
 // The range of every timer and counter setting, in one table. The
-// configuration file's parser (config/parse.cpp), the management sets
+// configuration file's parser (config/walker.cpp), the management sets
 // (PolicyDefaults::SetTimers, MPIO_TIMERS_COUNTERS) and the saver (which
 // re-reads what it writes) all check against it, so a value management
 // accepts is saved and loads again, and the file and the method refuse the
