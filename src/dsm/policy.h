@@ -136,6 +136,21 @@ inline const SnapshotEntry* RotateCursor(std::span<const SnapshotEntry> usable,
 [[nodiscard]] std::string RotationLine(std::span<const SnapshotEntry> usable,
                                        const std::atomic<std::uint32_t>& cursor);
 
+// RR and RRWS select alike, one usable path after the other; they differ in
+// which paths are usable (path_state.h), not here. Each file names its kind.
+template <LoadBalancePolicy Kind>
+class RotatingPolicy final : public Policy {
+ public:
+  LoadBalancePolicy kind() const noexcept override { return Kind; }
+  const SnapshotEntry* Select(const SelectionSnapshot& snap, SelectorState& state,
+                              const IoHint&) const noexcept override {
+    return RotateCursor(snap.usable(), state.rr_cursor);
+  }
+  std::string StatusLine(const SelectionSnapshot& snap, const SelectorState& state) const override {
+    return RotationLine(snap.usable(), state.rr_cursor);
+  }
+};
+
 // LQD/LB/ST remember their last path for the transition-window reuse; the
 // store is skipped when unchanged so a steady choice does not bounce the line.
 inline void RememberLastPath(SelectorState& state, DsmPathId id) noexcept {

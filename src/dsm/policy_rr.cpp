@@ -4,24 +4,9 @@
 #include "dsm/policy.h"
 
 namespace openmpio::dsm {
-namespace {
-
-class RoundRobin final : public Policy {
- public:
-  LoadBalancePolicy kind() const noexcept override { return LoadBalancePolicy::kRoundRobin; }
-  const SnapshotEntry* Select(const SelectionSnapshot& snap, SelectorState& state,
-                              const IoHint&) const noexcept override {
-    return RotateCursor(snap.usable(), state.rr_cursor);
-  }
-  std::string StatusLine(const SelectionSnapshot& snap, const SelectorState& state) const override {
-    return RotationLine(snap.usable(), state.rr_cursor);
-  }
-};
-
-}  // namespace
 
 const Policy& RoundRobinPolicy() noexcept {
-  static const RoundRobin policy;
+  static const RotatingPolicy<LoadBalancePolicy::kRoundRobin> policy;
   return policy;
 }
 

@@ -6,26 +6,9 @@
 #include "dsm/policy.h"
 
 namespace openmpio::dsm {
-namespace {
-
-class RoundRobinWithSubset final : public Policy {
- public:
-  LoadBalancePolicy kind() const noexcept override {
-    return LoadBalancePolicy::kRoundRobinWithSubset;
-  }
-  const SnapshotEntry* Select(const SelectionSnapshot& snap, SelectorState& state,
-                              const IoHint&) const noexcept override {
-    return RotateCursor(snap.usable(), state.rr_cursor);
-  }
-  std::string StatusLine(const SelectionSnapshot& snap, const SelectorState& state) const override {
-    return RotationLine(snap.usable(), state.rr_cursor);
-  }
-};
-
-}  // namespace
 
 const Policy& RoundRobinWithSubsetPolicy() noexcept {
-  static const RoundRobinWithSubset policy;
+  static const RotatingPolicy<LoadBalancePolicy::kRoundRobinWithSubset> policy;
   return policy;
 }
 

@@ -326,17 +326,19 @@ void Server::ReadFrom(Client& c) {
 }
 
 void Server::NextRequest(Client& c) {
+  // One refusal, then the connection closes: what follows cannot be framed.
+  auto refuse_long_line = [this, &c]() {
+    c.out = EncodeStatusReply(InvalidParameter("request line longer than " +
+                                               std::to_string(options_.max_line) + " bytes")) +
+            "\n";
+    c.in.clear();
+    c.closing = true;
+    WriteTo(c);
+  };
   while (!c.busy && !c.closing && c.out.empty()) {
     const auto nl = c.in.find('\n');
     if (nl == std::string::npos) {
-      if (c.in.size() > options_.max_line) {
-        c.out = EncodeStatusReply(InvalidParameter("request line longer than " +
-                                                   std::to_string(options_.max_line) + " bytes")) +
-                "\n";
-        c.in.clear();
-        c.closing = true;
-        WriteTo(c);
-      }
+      if (c.in.size() > options_.max_line) refuse_long_line();
       return;
     }
     std::string line = c.in.substr(0, nl);
@@ -344,12 +346,7 @@ void Server::NextRequest(Client& c) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank line
     if (line.size() > options_.max_line) {
-      c.out = EncodeStatusReply(InvalidParameter("request line longer than " +
-                                                 std::to_string(options_.max_line) + " bytes")) +
-              "\n";
-      c.in.clear();
-      c.closing = true;
-      WriteTo(c);
+      refuse_long_line();
       return;
     }
     c.busy = true;
