@@ -130,7 +130,9 @@ class TransportNexus {
   // for them, reported through their completions as kAborted where the
   // transport can tell, else they already completed kConnectionLost).
   virtual void Connect(StatusCallback done) = 0;
-  // Logs out; outstanding commands complete first (kAborted or kConnectionLost).
+  // Logs out. New commands are refused (kNotSent) from the call on; those
+  // in flight complete first — answered (kCompleted) when the target answers
+  // them before the logout's bound, else kAborted or kConnectionLost.
   virtual void Logout(StatusCallback done) = 0;
 
   // Sends a command. Always completes through fn, later (see the file comment).

@@ -5,6 +5,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +28,9 @@ long long Millis(Duration d) {
 // bits of byte A are its type). False when the setters cannot express it
 // (they force the low 6 bits of byte A to 0 for the EN and random types).
 bool SetIsid(iscsi_context* ctx, std::uint64_t isid) {
-  const auto byte = [isid](int i) { return static_cast<std::uint32_t>((isid >> (40 - 8 * i)) & 0xff); };
+  const auto byte = [isid](int i) {
+    return static_cast<std::uint32_t>((isid >> (40 - 8 * i)) & 0xff);
+  };
   const std::uint32_t a = byte(0);
   switch (a >> 6) {
     case 0:  // OUI: A[5..0]+B+C = OUI (22 bits), D = qualifier (24 bits)
@@ -69,6 +72,7 @@ IscsiNexus::~IscsiNexus() {
   if (flush_timer_ != 0) executor_.Cancel(flush_timer_);
   if (op_timer_ != 0) executor_.Cancel(op_timer_);
   if (service_timer_ != 0) executor_.Cancel(service_timer_);
+  if (nop_timer_ != 0) executor_.Cancel(nop_timer_);
   for (auto& s : slots_) {
     if (s->timer != 0) executor_.Cancel(s->timer);
     s->fn = nullptr;  // nothing is told after destruction (transport.h)
@@ -127,9 +131,9 @@ void IscsiNexus::Connect(StatusCallback done) {
 void IscsiNexus::StartConnect() {
   ctx_ = iscsi_create_context(address_.initiator_name.c_str());
   if (ctx_ == nullptr) {
-    FinishSessionOp(Status(NtStatus::kInsufficientResources,
-                           "iscsi: iscsi_create_context failed for initiator '" +
-                               address_.initiator_name + "'"));
+    FinishSessionOp(Status(
+        NtStatus::kInsufficientResources,
+        "iscsi: iscsi_create_context failed for initiator '" + address_.initiator_name + "'"));
     return;
   }
   // Our own cache of PDUs; reconnection and timeouts are ours (see the header).
@@ -153,9 +157,9 @@ void IscsiNexus::StartConnect() {
     bad = "connect to " + address_.portal + ": " + LibiscsiError(ctx_);
   }
   if (!bad.empty()) {
-    TearDown(state_before_op_ == NexusState::kFailed ? NexusState::kFailed
-                                                     : NexusState::kDisconnected,
-             Outcome::kConnectionLost, bad);
+    TearDown(
+        state_before_op_ == NexusState::kFailed ? NexusState::kFailed : NexusState::kDisconnected,
+        Outcome::kConnectionLost, bad);
     FinishSessionOp(Status(NtStatus::kInvalidParameter, "iscsi: " + bad));
     return;
   }
@@ -172,9 +176,9 @@ void IscsiNexus::OnConnectDeadline() {
   const std::string why = "connect and login to " + address_.portal + " (" + address_.target_name +
                           ") not done within " + std::to_string(Millis(options_.connect_timeout)) +
                           " ms";
-  TearDown(state_before_op_ == NexusState::kFailed ? NexusState::kFailed
-                                                   : NexusState::kDisconnected,
-           Outcome::kConnectionLost, why);
+  TearDown(
+      state_before_op_ == NexusState::kFailed ? NexusState::kFailed : NexusState::kDisconnected,
+      Outcome::kConnectionLost, why);
   FinishSessionOp(Status(NtStatus::kIoTimeout, "iscsi: " + why));
 }
 
@@ -186,7 +190,8 @@ void IscsiNexus::OnTcpConnected(iscsi_context* ctx, int status, void* /*data*/, 
     return;
   }
   if (iscsi_login_async(ctx, &IscsiNexus::OnLogin, n) != 0) {
-    n->NoteLoss("login to " + n->address_.target_name + " could not be sent: " + LibiscsiError(ctx));
+    n->NoteLoss("login to " + n->address_.target_name +
+                " could not be sent: " + LibiscsiError(ctx));
   }
 }
 
@@ -201,6 +206,9 @@ void IscsiNexus::OnLogin(iscsi_context* ctx, int status, void* /*data*/, void* s
   if (n->op_timer_ != 0) n->executor_.Cancel(n->op_timer_);
   n->op_timer_ = 0;
   n->SetState(NexusState::kConnected, false);
+  n->nops_unanswered_ = 0;
+  n->heard_at_tick_ = n->heard_;
+  n->ArmNopTimer();
   n->FinishSessionOp(OkStatus());
 }
 
@@ -232,8 +240,33 @@ void IscsiNexus::Logout(StatusCallback done) {
     });
     return;
   }
+  // From here Submit refuses (op_), and the commands in flight may finish.
   op_ = Op::kLogout;
   op_done_ = std::move(done);
+  logout_sent_ = false;
+  op_timer_ = executor_.PostAfter(options_.logout_timeout, [this] {
+    op_timer_ = 0;
+    OnLogoutDeadline();
+  });
+  MaybeSendLogout();
+}
+
+std::size_t IscsiNexus::HeldByLibiscsi() const {
+  std::size_t held = 0;
+  for (const auto& s : slots_) {
+    if (s->in_libiscsi) ++held;
+  }
+  for (const auto& t : tmfs_) {
+    if (t->active) ++held;
+  }
+  return held;
+}
+
+// Never inside iscsi_service (it may tear the context down): from Logout,
+// and from Service once libiscsi returned.
+void IscsiNexus::MaybeSendLogout() {
+  if (op_ != Op::kLogout || logout_sent_ || HeldByLibiscsi() != 0) return;
+  logout_sent_ = true;
   if (iscsi_logout_async(ctx_, &IscsiNexus::OnLogout, this) != 0) {
     const std::string why = "logout could not be sent: " + LibiscsiError(ctx_);
     TearDown(NexusState::kDisconnected, Outcome::kConnectionLost, why);
@@ -241,14 +274,17 @@ void IscsiNexus::Logout(StatusCallback done) {
     return;
   }
   UpdateWatch();
-  op_timer_ = executor_.PostAfter(options_.logout_timeout, [this] {
-    op_timer_ = 0;
-    if (op_ != Op::kLogout) return;
-    const std::string why = "logout not answered within " +
-                            std::to_string(Millis(options_.logout_timeout)) + " ms";
-    TearDown(NexusState::kDisconnected, Outcome::kConnectionLost, why);
-    FinishSessionOp(Status(NtStatus::kIoTimeout, "iscsi: " + why));
-  });
+}
+
+void IscsiNexus::OnLogoutDeadline() {
+  if (op_ != Op::kLogout) return;
+  const std::string bound = std::to_string(Millis(options_.logout_timeout)) + " ms";
+  const std::string why = logout_sent_ ? "logout not answered within " + bound
+                                       : "logout: " + std::to_string(HeldByLibiscsi()) +
+                                             " commands or TMFs still unanswered after " + bound;
+  // Whatever is still outstanding may yet reach the target: kConnectionLost.
+  TearDown(NexusState::kDisconnected, Outcome::kConnectionLost, why);
+  FinishSessionOp(Status(NtStatus::kIoTimeout, "iscsi: " + why));
 }
 
 void IscsiNexus::OnLogout(iscsi_context* /*ctx*/, int status, void* /*data*/, void* self) {
@@ -293,11 +329,7 @@ void IscsiNexus::ServiceFd(std::uint32_t events) {
   int revents = 0;
   if ((events & Executor::kFdReadable) != 0) revents |= POLLIN;
   if ((events & Executor::kFdWritable) != 0) revents |= POLLOUT;
-  if ((events & Executor::kFdError) != 0) {
-    revents |= POLLERR;
-    // The watch is parked after an error: re-arm it for what follows.
-    interest_ = ~0u;
-  }
+  if ((events & Executor::kFdError) != 0) revents |= POLLERR;
   Service(revents);
 }
 
@@ -315,14 +347,81 @@ void IscsiNexus::OnServiceTimer() {
   if (ctx_ != nullptr) ArmServiceTimer();
 }
 
+// ---------------------------------------------------------------------------
+// Liveness: the NOP-Out ping
+
+void IscsiNexus::ArmNopTimer() {
+  if (options_.nop_interval <= Duration::zero() || nop_timer_ != 0 ||
+      state_ != NexusState::kConnected) {
+    return;
+  }
+  nop_timer_ = executor_.PostAfter(options_.nop_interval, [this] {
+    nop_timer_ = 0;
+    OnNopTick();
+  });
+}
+
+void IscsiNexus::OnNopTick() {
+  // A logout has its own bound, and libiscsi corks the connection once the
+  // Logout Request is out: no more pings (TearDown follows).
+  if (state_ != NexusState::kConnected || op_ != Op::kNone) return;
+  if (heard_ != heard_at_tick_) {
+    // The target answered something this interval: alive, no ping needed.
+    heard_at_tick_ = heard_;
+    nops_unanswered_ = 0;
+    ArmNopTimer();
+    return;
+  }
+  if (nops_unanswered_ > 0) ++nops_missed_;
+  // A limit of 0 would fail a healthy session at its first tick.
+  if (nops_unanswered_ >= std::max<std::uint32_t>(options_.nop_missed_limit, 1)) {
+    NoteLoss("connection to " + address_.portal + ": " + std::to_string(nops_unanswered_) +
+             " NOP-Outs unanswered over " +
+             std::to_string(Millis(executor_.Now() - nops_unanswered_since_)) + " ms");
+    return;
+  }
+  // 1.19 returns 0 without queuing anything while it reconnects (never
+  // here: auto-reconnect is off); such a ping just counts as unanswered.
+  if (iscsi_nop_out_async(ctx_, &IscsiNexus::OnNopIn, nullptr, 0, this) != 0) {
+    NoteLoss("NOP-Out to " + address_.portal + " could not be sent: " + LibiscsiError(ctx_));
+    return;
+  }
+  if (nops_unanswered_++ == 0) nops_unanswered_since_ = executor_.Now();
+  ++nops_sent_;
+  UpdateWatch();  // now wants POLLOUT; may note a loss itself
+  ArmNopTimer();
+}
+
+void IscsiNexus::OnNopIn(iscsi_context* /*ctx*/, int status, void* /*data*/, void* self) {
+  auto* n = static_cast<IscsiNexus*>(self);
+  if (status == SCSI_STATUS_GOOD) {
+    n->nops_unanswered_ = 0;  // an answer to any of them: the target lives
+    return;
+  }
+  // 1.19 with no auto-reconnect calls back only with CANCELLED: the
+  // connection dropped (iscsi_defer_reconnect), or TearDown destroys the
+  // context (then the loss noted here is forgotten).
+  n->NoteLoss("connection to " + n->address_.portal + " lost (libiscsi cancelled a NOP-Out)");
+}
+
 void IscsiNexus::Service(int revents) {
   if (ctx_ == nullptr) return;
   in_service_ = true;
   const int rc = iscsi_service(ctx_, revents);
   in_service_ = false;
-  if (rc < 0 && !lost_) NoteLoss("connection to " + address_.portal + " lost: " + LibiscsiError(ctx_));
+  // An error or hang-up on the socket is always the end of the connection,
+  // but 1.19 without auto-reconnect returns 0 for it once logged in: it only
+  // cancels what it holds (iscsi_defer_reconnect), so an idle session would
+  // hear nothing — and the executor parks the watch after an error.
+  if ((rc < 0 || (revents & POLLERR) != 0) && !lost_) {
+    NoteLoss("connection to " + address_.portal + " lost: " + LibiscsiError(ctx_));
+  }
   if (!lost_) UpdateWatch();  // may note a loss itself
-  if (lost_) ActOnLoss();
+  if (lost_) {
+    ActOnLoss();
+  } else if (op_ == Op::kLogout) {
+    MaybeSendLogout();  // the last command in flight may have just finished
+  }
 }
 
 void IscsiNexus::ActOnLoss() {
@@ -331,16 +430,16 @@ void IscsiNexus::ActOnLoss() {
   lost_reason_.clear();
   switch (op_) {
     case Op::kConnect:
-      TearDown(state_before_op_ == NexusState::kFailed ? NexusState::kFailed
-                                                       : NexusState::kDisconnected,
-               Outcome::kConnectionLost, why);
+      TearDown(
+          state_before_op_ == NexusState::kFailed ? NexusState::kFailed : NexusState::kDisconnected,
+          Outcome::kConnectionLost, why);
       FinishSessionOp(Status(NtStatus::kDeviceNotReady, "iscsi: " + why));
       return;
     case Op::kLogout:
       // Answered: the target ended the session, so what it still held will
       // not execute (a fence: kAborted). Lost instead: kConnectionLost.
-      TearDown(NexusState::kDisconnected, why.empty() ? Outcome::kAborted : Outcome::kConnectionLost,
-               why);
+      TearDown(NexusState::kDisconnected,
+               why.empty() ? Outcome::kAborted : Outcome::kConnectionLost, why);
       FinishSessionOp(why.empty() ? OkStatus() : Status(NtStatus::kIoDeviceError, "iscsi: " + why));
       return;
     case Op::kNone:
@@ -367,6 +466,8 @@ void IscsiNexus::TearDown(NexusState to, Outcome outcome, std::string why) {
   interest_ = 0;
   if (service_timer_ != 0) executor_.Cancel(service_timer_);
   service_timer_ = 0;
+  if (nop_timer_ != 0) executor_.Cancel(nop_timer_);
+  nop_timer_ = 0;
   if (ctx_ != nullptr) {
     // iscsi_cancel_pdus calls our callbacks (CANCELLED) only while libiscsi
     // thinks it is logged in; the sweep below covers the rest.
@@ -381,7 +482,7 @@ void IscsiNexus::TearDown(NexusState to, Outcome outcome, std::string why) {
     Slot& s = *sp;
     if (!s.in_use) continue;
     s.in_libiscsi = false;
-    s.quarantined = false;  // its PDUs went with the context
+    s.quarantined = false;                                        // its PDUs went with the context
     if (s.task.datain.data != nullptr) free(s.task.datain.data);  // NOLINT: libiscsi's malloc
     s.task.datain.data = nullptr;
     if (!s.decided) Decide(s, outcome);

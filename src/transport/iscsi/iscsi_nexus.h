@@ -14,8 +14,20 @@
 //  - Command timeouts: iscsi_set_timeout is not used (it completes a task
 //    locally without telling the target). Our timer sends ABORT TASK; its
 //    FUNCTION COMPLETE / TASK DOES NOT EXIST answer is a fence and ends the
-//    command kAborted; no answer in options.abort_timeout ends it kTimeout and
+//    command kAborted; no answer in options.tmf_timeout ends it kTimeout and
 //    drops the session (its reinstatement is then the fence).
+//  - Liveness: libiscsi answers the target's NOP-Ins but pings only when
+//    asked. An idle session whose target hangs (a stopped path, a dead
+//    link that sends no RST) would look connected until the next command
+//    timed out, so every options.nop_interval that heard nothing from the
+//    target sends a NOP-Out; options.nop_missed_limit of them unanswered
+//    fail the session as a lost connection.
+//  - Logout drains first: the Logout Request closes the session, and the
+//    target then ends every task it still holds (RFC 7143 11.14), while
+//    libiscsi puts the immediate request in front of commands not yet on
+//    the wire and sends nothing after it. So Logout refuses new commands
+//    and sends the request only once libiscsi holds no command or TMF of
+//    ours; options.logout_timeout bounds the drain and the answer together.
 //  - No context-wide cancels: 1.19's LU reset / ABORT TASK SET cancel every
 //    local task of the context when sent, so LogicalUnitReset is refused
 //    (kRejected) while anything is outstanding.
@@ -61,10 +73,17 @@ struct IscsiNexusOptions {
   // How long an ABORT TASK or LU reset may go unanswered before the session
   // is dropped.
   Duration tmf_timeout = std::chrono::seconds(5);
+  // Logout: the commands in flight finishing, then the Logout Response.
   Duration logout_timeout = std::chrono::seconds(5);
   // iscsi_service(ctx, 0) on this period: libiscsi does its own housekeeping
   // only there.
   Duration service_interval = std::chrono::milliseconds(250);
+  // NOP-Out ping (RFC 7143 11.18) of a connected session that heard nothing
+  // from the target for this long; 0: never.
+  Duration nop_interval = std::chrono::seconds(5);
+  // This many NOP-Outs in a row unanswered, one interval apart, fail the
+  // session (so a silent target is noticed within (limit + 1) intervals).
+  std::uint32_t nop_missed_limit = 3;
   // Slots made at construction (more are made on demand).
   std::size_t initial_slots = 64;
 };
@@ -96,6 +115,10 @@ class IscsiNexus final : public TransportNexus {
   [[nodiscard]] const std::string& last_error() const { return last_error_; }
   // ABORT TASKs sent by our own command timeouts (for tests and metrics).
   [[nodiscard]] std::uint64_t timeout_aborts_sent() const { return timeout_aborts_sent_; }
+  // NOP-Outs sent, and intervals that ended with the last one unanswered
+  // (both over the nexus's life; for tests and metrics).
+  [[nodiscard]] std::uint64_t nops_sent() const { return nops_sent_; }
+  [[nodiscard]] std::uint64_t nops_missed() const { return nops_missed_; }
 
   // The LUN as libiscsi must put it in the PDU: it writes bytes 0..1 of the
   // LUN field raw, so LUN >= 256 needs SAM-5's flat space form (0x4000 | n).
@@ -148,9 +171,17 @@ class IscsiNexus final : public TransportNexus {
   void ArmServiceTimer();
   // Runs iscsi_service and then acts on a loss it reported.
   void Service(int revents);
+  // The NOP-Out ping: armed at login, one tick per nop_interval.
+  void ArmNopTimer();
+  void OnNopTick();
   void UpdateWatch();
   // A loss seen inside a libiscsi callback: acted on after iscsi_service.
   void NoteLoss(std::string why);
+  // Sends the Logout Request once nothing of ours is held by libiscsi.
+  void MaybeSendLogout();
+  void OnLogoutDeadline();
+  // Commands and TMFs of ours that libiscsi holds (a walk: only Logout asks).
+  [[nodiscard]] std::size_t HeldByLibiscsi() const;
   // Ends the connect or logout in progress, or fails the nexus.
   void ActOnLoss();
   // Drops the context now (never inside iscsi_service): every command and
@@ -160,6 +191,7 @@ class IscsiNexus final : public TransportNexus {
   static void OnTcpConnected(iscsi_context* ctx, int status, void* data, void* self);
   static void OnLogin(iscsi_context* ctx, int status, void* data, void* self);
   static void OnLogout(iscsi_context* ctx, int status, void* data, void* self);
+  static void OnNopIn(iscsi_context* ctx, int status, void* data, void* self);
 
   // Commands and TMFs (iscsi_nexus_task.cpp).
   Slot& AllocSlot();
@@ -189,16 +221,29 @@ class IscsiNexus final : public TransportNexus {
   Op op_ = Op::kNone;
   StatusCallback op_done_;
   Executor::TimerId op_timer_ = 0;  // connect deadline or logout bound
+  bool logout_sent_ = false;        // Op::kLogout: drained, the request is out
   Executor::TimerId service_timer_ = 0;
   Executor::WatchId watch_ = 0;
   int watched_fd_ = -1;
   std::uint32_t interest_ = 0;
   bool in_service_ = false;
-  bool destroying_ = false;      // the destructor runs: nothing more is queued
-  Slot* cancelling_ = nullptr;   // iscsi_scsi_cancel_task of ours in progress
-  bool lost_ = false;  // a callback saw the connection go
+  bool destroying_ = false;     // the destructor runs: nothing more is queued
+  Slot* cancelling_ = nullptr;  // iscsi_scsi_cancel_task of ours in progress
+  bool lost_ = false;           // a callback saw the connection go
   std::string lost_reason_;
   std::string last_error_;
+
+  // Liveness. heard_ counts answers from the target (command responses and
+  // TMF responses; not NOP-Ins, so an idle session pings every interval).
+  // A tick that finds it moved sends nothing; else the NOP-Outs sent since
+  // the last answer are nops_unanswered_, the first at nops_unanswered_since_.
+  Executor::TimerId nop_timer_ = 0;
+  std::uint64_t heard_ = 0;
+  std::uint64_t heard_at_tick_ = 0;
+  std::uint32_t nops_unanswered_ = 0;
+  TimePoint nops_unanswered_since_{};
+  std::uint64_t nops_sent_ = 0;
+  std::uint64_t nops_missed_ = 0;
 
   std::vector<std::unique_ptr<Slot>> slots_;  // stable addresses: libiscsi holds them
   std::vector<std::uint32_t> free_slots_;

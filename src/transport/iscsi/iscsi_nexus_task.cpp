@@ -40,7 +40,7 @@ TmfResponse FromIscsiTmfResponse(std::uint32_t r) {
 }  // namespace
 
 int IscsiNexus::WireLun(std::uint64_t lun) {
-  if (lun < 256) return static_cast<int>(lun);  // peripheral device addressing, bus 0
+  if (lun < 256) return static_cast<int>(lun);               // peripheral device addressing, bus 0
   if (lun <= 0x3fff) return static_cast<int>(0x4000 | lun);  // SAM-5 4.7.7.3 flat space
   return -1;
 }
@@ -123,7 +123,7 @@ TaskTag IscsiNexus::Submit(const Command& command, CompletionFn fn, void* contex
   const int lun = WireLun(command.lun);
   const std::size_t length = command.direction == Direction::kFromDevice ? command.data_in.size()
                              : command.direction == Direction::kToDevice ? command.data_out.size()
-                                                                          : 0;
+                                                                         : 0;
   if (state_ != NexusState::kConnected || op_ != Op::kNone || ctx_ == nullptr || lun < 0 ||
       command.cdb.length == 0 || command.cdb.length > SCSI_CDB_MAX_SIZE || length > 0x7fffffffu) {
     Decide(s, Outcome::kNotSent);
@@ -181,6 +181,7 @@ void IscsiNexus::OnCommandDone(iscsi_context* /*ctx*/, int status, void* /*data*
   if (s.timer != 0) n.executor_.Cancel(s.timer);
   s.timer = 0;
   scsi_task& t = s.task;
+  if (status >= 0 && status <= 0xff) ++n.heard_;  // a SCSI status: the target answered
   if (status == SCSI_STATUS_CANCELLED) {
     if (n.cancelling_ == &s) {
       n.Decide(s, Outcome::kAborted);  // after a fence from the target
@@ -195,8 +196,8 @@ void IscsiNexus::OnCommandDone(iscsi_context* /*ctx*/, int status, void* /*data*
              status > 0xff) {
     // A reject or a malformed answer: libiscsi drops the connection after
     // most; we drop it after all, so that the reinstatement fences.
-    n.NoteLoss("command tag " + TagText(s.tag) + " failed in libiscsi: " +
-               std::string(iscsi_get_error(n.ctx_)));
+    n.NoteLoss("command tag " + TagText(s.tag) +
+               " failed in libiscsi: " + std::string(iscsi_get_error(n.ctx_)));
     n.Decide(s, Outcome::kConnectionLost);
   } else if (!s.decided) {
     Result& r = s.result;
@@ -277,8 +278,8 @@ void IscsiNexus::SendAbort(Slot& s, bool internal, TmfCallback done) {
   // ABORT TASK (RFC 7143 11.5.1) with the task's ITT and CmdSN as RefCmdSN.
   if (iscsi_task_mgmt_abort_task_async(ctx_, &s.task, &IscsiNexus::OnTmfDone, &t) != 0) {
     FinishTmf(t, TmfResponse::kNotConnected);
-    NoteLoss("ABORT TASK for tag " + TagText(s.tag) + " could not be sent: " +
-             std::string(iscsi_get_error(ctx_)));
+    NoteLoss("ABORT TASK for tag " + TagText(s.tag) +
+             " could not be sent: " + std::string(iscsi_get_error(ctx_)));
     return;
   }
   t.timer = executor_.PostAfter(options_.tmf_timeout, [this, tp = &t] { OnTmfTimeout(tp); });
@@ -293,10 +294,11 @@ void IscsiNexus::OnTmfTimeout(Tmf* t) {
   FinishTmf(*t, TmfResponse::kTimeout);
   // A session that does not answer a TMF is hung: drop it; the reinstatement
   // at the next Connect is the fence.
-  NoteLoss(what + " not answered within " +
-           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(options_.tmf_timeout)
-                              .count()) +
-           " ms");
+  NoteLoss(
+      what + " not answered within " +
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.tmf_timeout).count()) +
+      " ms");
 }
 
 void IscsiNexus::OnTmfDone(iscsi_context* /*ctx*/, int status, void* data, void* tmf) {
@@ -304,6 +306,7 @@ void IscsiNexus::OnTmfDone(iscsi_context* /*ctx*/, int status, void* data, void*
   IscsiNexus& n = *t.owner;
   TmfResponse response = TmfResponse::kFailed;
   if (status == SCSI_STATUS_GOOD && data != nullptr) {
+    ++n.heard_;
     response = FromIscsiTmfResponse(*static_cast<const std::uint32_t*>(data));
   } else if (status == SCSI_STATUS_CANCELLED) {
     response = TmfResponse::kNotConnected;  // dropped with the connection: never a fence
@@ -393,8 +396,8 @@ void IscsiNexus::LogicalUnitReset(std::uint64_t lun, TmfCallback done) {
   t.internal = false;
   t.ref_tag = 0;
   t.done = std::move(done);
-  if (iscsi_task_mgmt_lun_reset_async(ctx_, static_cast<std::uint32_t>(wire), &IscsiNexus::OnTmfDone,
-                                      &t) != 0) {
+  if (iscsi_task_mgmt_lun_reset_async(ctx_, static_cast<std::uint32_t>(wire),
+                                      &IscsiNexus::OnTmfDone, &t) != 0) {
     FinishTmf(t, TmfResponse::kNotConnected);
     return;
   }
