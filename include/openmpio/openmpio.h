@@ -107,9 +107,9 @@ struct PathDescription {
   std::uint64_t path_id = 0;  // DsmPathId: one I_T nexus, stable across restarts
   std::uint16_t relative_target_port = 0;
   std::optional<std::uint16_t> target_port_group;
-  std::string state;     // "active/optimized", "active/unoptimized", "standby", "unavailable"
-  bool online = false;   // the nexus is logged in
-  bool usable = false;   // carries I/O now
+  std::string state;    // "active/optimized", "active/unoptimized", "standby", "unavailable"
+  bool online = false;  // the nexus is logged in
+  bool usable = false;  // carries I/O now
   std::uint64_t commands = 0;
   std::uint64_t errors = 0;
 };
@@ -118,7 +118,7 @@ struct DiskDescription {
   std::string name;        // alias from the configuration, else the designator
   std::string designator;  // VPD 0x83 LU designator ("naa.6...")
   std::string vendor, product;
-  bool ready = false;      // capacity known: I/O accepted
+  bool ready = false;  // capacity known: I/O accepted
   std::uint64_t size_bytes = 0;
   std::uint32_t block_size = 0;  // logical block: the unit of every offset and length
   // Sizes, from discovery: the physical block (READ CAPACITY(16)'s
@@ -203,6 +203,11 @@ class Disk {
   std::shared_ptr<const Impl> impl_;
 };
 
+struct EngineEvent {
+  std::string disk;  // the disk's designator; empty for the engine as a whole
+  std::string text;
+};
+
 struct EngineOptions {
   std::size_t reactor_threads = 0;  // threads carrying the paths; 0: half the CPUs, 1..8
   std::uint32_t discovery_timeout_ms = 20'000;  // Create waits this long at most
@@ -219,8 +224,8 @@ struct EngineOptions {
 // multipath disks found behind them.
 class MultipathEngine {
  public:
-  // Starts the threads, logs in to every path, and waits (bounded) until
-  // discovery settles. STATUS_NOT_SUPPORTED for [[target]] (iSCSI) for now;
+  // Starts the threads, logs in to every path ([sim] or the portals of each
+  // [[target]]), and waits (bounded) until discovery settles.
   // STATUS_DEVICE_NOT_READY when no disk was found.
   [[nodiscard]] static Expected<std::unique_ptr<MultipathEngine>> Create(
       const Configuration& config, EngineOptions options = {});
@@ -235,6 +240,10 @@ class MultipathEngine {
   [[nodiscard]] std::size_t reactor_threads() const noexcept;
 
   [[nodiscard]] std::vector<DiskDescription> Disks() const;
+  // What happened, oldest first: the last events the engine keeps (a path
+  // failed and why, a path reinstated, an ALUA change, a write fenced and
+  // by what). Empty once stopped.
+  [[nodiscard]] std::vector<EngineEvent> Events() const;
   // By name (alias or designator). STATUS_NO_SUCH_DEVICE when unknown,
   // STATUS_DEVICE_NOT_READY when its capacity is not known yet.
   [[nodiscard]] Expected<Disk> OpenDisk(std::string_view name) const;

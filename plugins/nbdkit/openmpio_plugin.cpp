@@ -310,7 +310,15 @@ int AfterFork() {
 
 void Unload() {
   g.exports.clear();
-  if (g.engine) g.engine->Stop();
+  if (g.engine) {
+    // With -v, what happened to the paths (a failure, a fence), for the
+    // operator and for the tests that cut paths under a client.
+    for (const openmpio::EngineEvent& e : g.engine->Events()) {
+      nbdkit_debug("openmpio: event: %s%s%s", e.disk.c_str(), e.disk.empty() ? "" : ": ",
+                   e.text.c_str());
+    }
+    g.engine->Stop();
+  }
   g.engine.reset();
 }
 

@@ -41,15 +41,6 @@ std::optional<dsm::LoadBalancePolicy> PolicyFromName(std::string_view name) {
   return std::nullopt;
 }
 
-std::string FormatPathId(dsm::DsmPathId id) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out = "0x";
-  for (int shift = 60; shift >= 0; shift -= 4) {
-    out.push_back(kDigits[(id >> static_cast<unsigned>(shift)) & 0xFU]);
-  }
-  return out;
-}
-
 std::optional<dsm::DsmPathId> ParsePathId(std::string_view text) {
   if (text.size() < 3 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) return std::nullopt;
   const std::string_view digits = text.substr(2);

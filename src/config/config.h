@@ -56,6 +56,8 @@ struct DefaultsConfig {
 // spec/msdsm.md §5; seconds. The file uses the MSDSM names (PathVerifyEnabled...).
 // Every field's range is in dsm/settings.h (one table for the file, the
 // management sets and the saver).
+inline constexpr std::uint32_t kTargetHedgeFloorMs = 1000;
+
 struct TimersConfig {
   bool path_verify_enabled = false;                // PathVerifyEnabled
   std::uint32_t path_verification_period = 30;     // PathVerificationPeriod, >= 1
@@ -77,7 +79,9 @@ struct TimersConfig {
   std::uint32_t marginal_path_hold = 300;
   // The hedge of a hung path (engine.h): a command outstanding past
   // max(hedge_floor_ms, hedge_multiplier x its path's recent peak) is sent
-  // again on another path. 0 ms: off.
+  // again on another path, and the path is probed. 0 ms: off. Unset in a
+  // file with [[target]]: kTargetHedgeFloorMs (tgt behind a proxy answers a
+  // write in 25 ms now and then: at 20 ms its paths failed every second).
   std::uint32_t hedge_floor_ms = 20;
   std::uint32_t hedge_multiplier = 4;
   friend bool operator==(const TimersConfig&, const TimersConfig&) = default;
@@ -149,7 +153,12 @@ struct IscsiTargetConfig {
   std::string initiator_name;        // empty: the engine's default
   std::vector<std::uint64_t> luns;   // empty: every LUN REPORT LUNS lists
   std::uint32_t login_timeout = 15;  // seconds, 1 .. dsm::kMaxSettingSeconds
-  KeyOrigins origins;                // "": the [[target]] table
+  // Liveness (RFC 7143 11.18): a NOP-Out every nop_interval seconds that
+  // heard nothing from the target (0: never); nop_missed unanswered in a row
+  // (1..100) fail the path.
+  std::uint32_t nop_interval = 5;
+  std::uint32_t nop_missed = 3;
+  KeyOrigins origins;  // "": the [[target]] table
   friend bool operator==(const IscsiTargetConfig&, const IscsiTargetConfig&) = default;
 };
 
@@ -245,8 +254,7 @@ struct Config {
 // A name above or "1".."7"; nullopt otherwise.
 [[nodiscard]] std::optional<dsm::LoadBalancePolicy> PolicyFromName(std::string_view name);
 
-// "0x" + 16 lowercase hex digits.
-[[nodiscard]] std::string FormatPathId(dsm::DsmPathId id);
+// A DsmPathId is written as dsm::PathIdText writes it ("0x" + 16 hex digits).
 // "0x" + 1..16 hex digits, non-zero; nullopt otherwise.
 [[nodiscard]] std::optional<dsm::DsmPathId> ParsePathId(std::string_view text);
 

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "dsm/names.h"
+#include "dsm/policy.h"
 
 namespace openmpio::config {
 
@@ -80,7 +81,6 @@ std::string Policy(dsm::LoadBalancePolicy p) {
   return name != nullptr ? Str(name) : std::to_string(static_cast<std::uint32_t>(p));
 }
 
-
 const char* SimStateName(scsi::AsymmetricAccessState s) {
   using S = scsi::AsymmetricAccessState;
   switch (s) {
@@ -137,7 +137,7 @@ std::string FormatConfig(const Config& c) {
     o += "load_balance_policy = " + Policy(c.defaults.load_balance_policy) + "\n";
   }
   if (c.defaults.preferred_path) {
-    o += "preferred_path = " + Str(FormatPathId(*c.defaults.preferred_path)) + "\n";
+    o += "preferred_path = " + Str(dsm::PathIdText(*c.defaults.preferred_path)) + "\n";
   }
   o += "strict_msdsm = " + std::string(Bool(c.defaults.strict_msdsm)) + "\n";
 
@@ -163,7 +163,7 @@ std::string FormatConfig(const Config& c) {
     o += "vendor = " + Str(d.vendor) + "\n";
     o += "product = " + Str(d.product) + "\n";
     o += "policy = " + Policy(d.policy) + "\n";
-    if (d.preferred_path) o += "preferred_path = " + Str(FormatPathId(*d.preferred_path)) + "\n";
+    if (d.preferred_path) o += "preferred_path = " + Str(dsm::PathIdText(*d.preferred_path)) + "\n";
   }
   for (const auto& r : c.claim) {
     o += "\n[[claim]]\nvendor = " + Str(r.vendor) + "\nproduct = " + Str(r.product) + "\n";
@@ -180,17 +180,18 @@ std::string FormatConfig(const Config& c) {
     if (!d.designator.empty()) o += "designator = " + Str(d.designator) + "\n";
     if (!d.alias.empty()) o += "alias = " + Str(d.alias) + "\n";
     if (d.policy != dsm::LoadBalancePolicy::kNone) o += "policy = " + Policy(d.policy) + "\n";
-    if (d.preferred_path) o += "preferred_path = " + Str(FormatPathId(*d.preferred_path)) + "\n";
+    if (d.preferred_path) o += "preferred_path = " + Str(dsm::PathIdText(*d.preferred_path)) + "\n";
     if (!d.paths.empty()) {
       o += "[disk.paths]\n";
       for (const auto& [id, s] : d.paths) {
-        o += Str(FormatPathId(id)) + " = {";
+        o += Str(dsm::PathIdText(id)) + " = {";
         std::string sep = " ";
         if (s.weight) {
           o += sep + "weight = " + Num(*s.weight);
           sep = ", ";
         }
-        if (s.requested_state) o += sep + "state = " + Str(dsm::NameOf(*s.requested_state, dsm::Spelling::kConfig));
+        if (s.requested_state)
+          o += sep + "state = " + Str(dsm::NameOf(*s.requested_state, dsm::Spelling::kConfig));
         o += " }\n";
       }
     }
@@ -210,6 +211,8 @@ std::string FormatConfig(const Config& c) {
       o += "]\n";
     }
     o += "login_timeout = " + Num(tg.login_timeout) + "\n";
+    o += "nop_interval = " + Num(tg.nop_interval) + "\n";
+    o += "nop_missed = " + Num(tg.nop_missed) + "\n";
   }
   if (c.sim) {
     const SimConfig& s = *c.sim;

@@ -16,6 +16,7 @@
 
 #include "config/walker.h"
 #include "dsm/names.h"
+#include "dsm/policy.h"
 
 namespace openmpio::config {
 
@@ -223,7 +224,7 @@ bool ParseDisks(Walker& w, const toml::node& n, bool strict, std::vector<DiskCon
           const auto& b = k.source().begin;
           if (b.line > a.line || (b.line == a.line && b.column > a.column)) later = &k;
           return w.Fail(later->source(), Dotted(pp, later->str()),
-                        "duplicate DsmPathId " + FormatPathId(*id));
+                        "duplicate DsmPathId " + dsm::PathIdText(*id));
         }
         first_key.emplace(*id, &k);
         const toml::table* pt = nullptr;
@@ -236,7 +237,7 @@ bool ParseDisks(Walker& w, const toml::node& n, bool strict, std::vector<DiskCon
           return false;
         }
         d.paths.emplace(*id, s);
-        d.origins.at["paths." + FormatPathId(*id)] = w.Where(k.source(), kp);
+        d.origins.at["paths." + dsm::PathIdText(*id)] = w.Where(k.source(), kp);
       }
     }
     out->push_back(std::move(d));
@@ -294,11 +295,15 @@ bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>
     const std::string p = Indexed("target", i);
     IscsiTargetConfig c;
     std::vector<const toml::node*> nodes;
-    if (!w.CheckKeys(t, p, {"name", "portals", "initiator_name", "luns", "login_timeout"}) ||
+    if (!w.CheckKeys(t, p,
+                     {"name", "portals", "initiator_name", "luns", "login_timeout", "nop_interval",
+                      "nop_missed"}) ||
         !w.String(t, p, "name", &c.name, 223, true, true) ||  // RFC 7143 4.2.7.1: <= 223 bytes
         !w.String(t, p, "initiator_name", &c.initiator_name, 223, false, true) ||
         !w.StringArray(t, p, "portals", &c.portals, &nodes) ||
-        !w.Unsigned(t, p, "login_timeout", &c.login_timeout, 1, dsm::kMaxSettingSeconds)) {
+        !w.Unsigned(t, p, "login_timeout", &c.login_timeout, 1, dsm::kMaxSettingSeconds) ||
+        !w.Unsigned(t, p, "nop_interval", &c.nop_interval, 0, dsm::kMaxSettingSeconds) ||
+        !w.Unsigned(t, p, "nop_missed", &c.nop_missed, 1, 100)) {
       return false;
     }
     c.origins.at[""] = w.Where(t.source(), p);
@@ -320,6 +325,7 @@ bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>
       if (!seen.insert(*norm).second) {
         return w.Fail(*nodes[j], key, "duplicate portal " + Quoted(*norm));
       }
+      c.portals[j] = *norm;  // what the transport connects to: host:port
     }
     if (const auto* ln = t.get("luns")) {
       const auto* a = ln->as_array();
@@ -388,6 +394,14 @@ Expected<Config> Walk(const toml::table& root, std::string_view name) {
     if (c.targets.empty()) {
       w.Fail(*targets, "target", "at least one target is needed");
       return fail();
+    }
+    // Real storage has latency spikes of tens of milliseconds that are not
+    // hangs: a floor fit for the embedded array would fail its paths again
+    // and again (TimersConfig::hedge_floor_ms).
+    const toml::node* timers = root.get("timers");
+    if (timers == nullptr || timers->as_table() == nullptr ||
+        !timers->as_table()->contains("hedge_floor_ms")) {
+      c.timers.hedge_floor_ms = kTargetHedgeFloorMs;
     }
   } else {
     SimConfig s;

@@ -28,7 +28,6 @@ DsmPathId MakeDsmPathId(const NexusIdentity& identity) noexcept {
   f.Int(identity.isid & 0xFFFF'FFFF'FFFFULL, 6);  // ISID is 48 bits (RFC 7143 10.12.5)
   f.Str(identity.target_name);
   f.Int(identity.portal_group_tag, 2);
-  f.Str(identity.portal);
   // 0 is MSDSM's "failed path" id in a query and 0xFFFFFFFF its "no preferred
   // path": a nexus may be neither. The remap target is neither value.
   const std::uint64_t h = f.value();

@@ -30,8 +30,11 @@ namespace openmpio::dsm {
 
 // What names one iSCSI I_T nexus (RFC 7143: the session identifier is
 // initiator name + ISID, the target port is target name + portal group tag).
-// The portal is included so two sessions to the same port through different
-// addresses stay distinct paths, as MSDSM sees them.
+// The portal is where the session was made, shown to the operator but not part
+// of the identity: a session reinstated through another portal of the same
+// portal group is the same nexus and keeps its DsmPathId and its saved
+// settings. Two paths to one target port are two sessions, so they differ in
+// ISID (the runtime gives each configured path its own).
 struct NexusIdentity {
   std::string initiator_name;
   std::uint64_t isid = 0;  // 48 bits used
@@ -40,9 +43,9 @@ struct NexusIdentity {
   std::string portal;  // "192.0.2.1:3260"
 };
 
-// DsmPathId of a nexus: FNV-1a 64 over a length-prefixed encoding of the five
-// fields (so ("ab","c") and ("a","bc") differ), stable across restarts and
-// builds. Never 0 (MSDSM's query uses id 0 for a failed path) and never
+// DsmPathId of a nexus: FNV-1a 64 over a length-prefixed encoding of the four
+// fields that name it (not the portal) (so ("ab","c") and ("a","bc") differ), stable across
+// restarts and builds. Never 0 (MSDSM's query uses id 0 for a failed path) and never
 // kNoPreferredPath: those two values are remapped.
 [[nodiscard]] DsmPathId MakeDsmPathId(const NexusIdentity& identity) noexcept;
 
@@ -203,7 +206,7 @@ struct PathCandidate {
   std::string target_name;                  // iSCSI target name of the session
   std::vector<scsi::Designator> target_device_designators;  // VPD 0x83 association 10
   std::uint16_t relative_target_port = 0;
-  std::optional<std::uint16_t> tpg_id;  // VPD 0x83 type 5
+  std::optional<std::uint16_t> tpg_id;            // VPD 0x83 type 5
   AluaSupport alua = AluaSupport::kNotSupported;  // INQUIRY TPGS
   std::shared_ptr<Nexus> nexus;
 };
@@ -268,7 +271,8 @@ struct Disk {
 [[nodiscard]] LoadBalancePolicy DefaultPolicy(const Disk& disk) noexcept;
 // settings.policy, or DefaultPolicy when kNone; a default RR becomes RRWS on
 // non-symmetric access; 7 under strict_msdsm becomes the default.
-[[nodiscard]] LoadBalancePolicy EffectivePolicy(const Disk& disk, const DsmOptions& options) noexcept;
+[[nodiscard]] LoadBalancePolicy EffectivePolicy(const Disk& disk,
+                                                const DsmOptions& options) noexcept;
 // Policies a set may choose for this LU (DSM_QuerySupportedLBPolicies_V2): 1..6
 // minus RR when access is not symmetric (spec §3), plus 7 unless strict_msdsm.
 [[nodiscard]] std::vector<LoadBalancePolicy> SupportedPolicies(const Disk& disk,

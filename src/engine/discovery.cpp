@@ -25,16 +25,22 @@ bool Good(const transport::Result& r) {
   return r.outcome == transport::Outcome::kCompleted && r.status == scsi::ScsiStatus::kGood;
 }
 
-// The LUNs of a REPORT LUNS answer (those with a single-level number), or
-// nullopt when it failed or cannot be read.
+// The LUNs of a REPORT LUNS answer (those with a single-level number) that
+// `only` lists (all when it is empty), or nullopt when it failed or cannot be
+// read.
 std::optional<std::vector<std::uint64_t>> ReportedLuns(const transport::Result& r,
-                                                       std::span<const std::byte> data) {
+                                                       std::span<const std::byte> data,
+                                                       const std::vector<std::uint64_t>& only) {
   if (!Good(r)) return std::nullopt;
   auto parsed = scsi::ParseReportLuns(data);
   if (!parsed) return std::nullopt;
   std::vector<std::uint64_t> luns;
   for (const scsi::Lun& l : parsed->luns) {
-    if (auto num = l.number()) luns.push_back(*num);
+    auto num = l.number();
+    if (!num) continue;
+    if (only.empty() || std::find(only.begin(), only.end(), *num) != only.end()) {
+      luns.push_back(*num);
+    }
   }
   return luns;
 }
@@ -71,13 +77,15 @@ void Engine::Impl::StartDiscoveryAfterLogin(NexusRuntime& n) {
     IssueCommand(*np, 0, scsi::BuildReportLunsCdb(rl), kReportLunsAllocation,
                  [this, np](const transport::Result& r, std::span<const std::byte> data) {
                    // No answer: a nexus with no LUs (the monitor retries it).
-                   DiscoverLuns(*np, ReportedLuns(r, data).value_or(std::vector<std::uint64_t>{}),
-                                [this, np]() {
-                                  np->discovered = true;
-                                  --discovering;
-                                  // A 3F/0E that came during discovery.
-                                  if (np->rescan.Finish()) RescanLuns(*np);
-                                });
+                   DiscoverLuns(
+                       *np,
+                       ReportedLuns(r, data, np->only_luns).value_or(std::vector<std::uint64_t>{}),
+                       [this, np]() {
+                         np->discovered = true;
+                         --discovering;
+                         // A 3F/0E that came during discovery.
+                         if (np->rescan.Finish()) RescanLuns(*np);
+                       });
                  });
   }
 }
@@ -281,7 +289,7 @@ void LunScan::Claim() {
   if (d.removed.load(std::memory_order_relaxed)) {
     std::lock_guard<std::mutex> lock(d.queue_mutex);
     d.removed.store(false, std::memory_order_relaxed);  // the LU is back
-    d.capacity_stale = true;  // re-created, maybe at another size
+    d.capacity_stale = true;                            // re-created, maybe at another size
   }
   d.path_lun[*idx].store(lun(), std::memory_order_relaxed);
   d.path_nexus[*idx].store(&n_, std::memory_order_release);
@@ -315,7 +323,8 @@ void LunScan::Claim() {
 }
 
 void LunScan::GoOnline(DiskRuntime& d) {
-  if (!n_.failed) d.disk->SetVerification(n_.nexus->id, dsm::PathVerification::kOnline).IgnoreError();
+  if (!n_.failed)
+    d.disk->SetVerification(n_.nexus->id, dsm::PathVerification::kOnline).IgnoreError();
   e_.Publish(d);
   e_.ReadCapacity(d);
   NextLu();
@@ -436,40 +445,40 @@ void Engine::Impl::RescanLuns(NexusRuntime& n, std::uint32_t attempt) {
   std::weak_ptr<bool> token = alive;
   scsi::ReportLunsCdb rl;
   rl.allocation_length = kReportLunsAllocation;
-  IssueCommand(n, 0, scsi::BuildReportLunsCdb(rl), kReportLunsAllocation,
-               [this, np, attempt, token](const transport::Result& r,
-                                          std::span<const std::byte> data) {
-    auto finished = [this, np]() {
-      if (np->rescan.Finish()) RescanLuns(*np);
-    };
-    auto luns = ReportedLuns(r, data);
-    if (!luns) {
-      // The unit attention that asked for it is consumed: try again a few
-      // times, RetryInterval apart, before waiting for the next one.
-      if (np->rescan.Finish()) {
-        RescanLuns(*np);
-      } else if (attempt < timers.retry_count()) {
-        control.PostAfter(timers.retry_interval(), [this, np, attempt, token]() {
-          if (!token.expired()) RescanLuns(*np, attempt + 1);
+  IssueCommand(
+      n, 0, scsi::BuildReportLunsCdb(rl), kReportLunsAllocation,
+      [this, np, attempt, token](const transport::Result& r, std::span<const std::byte> data) {
+        auto finished = [this, np]() {
+          if (np->rescan.Finish()) RescanLuns(*np);
+        };
+        auto luns = ReportedLuns(r, data, np->only_luns);
+        if (!luns) {
+          // The unit attention that asked for it is consumed: try again a few
+          // times, RetryInterval apart, before waiting for the next one.
+          if (np->rescan.Finish()) {
+            RescanLuns(*np);
+          } else if (attempt < timers.retry_count()) {
+            control.PostAfter(timers.retry_interval(), [this, np, attempt, token]() {
+              if (!token.expired()) RescanLuns(*np, attempt + 1);
+            });
+          }
+          return;
+        }
+        for (std::size_t i = np->lus.size(); i-- > 0;) {
+          if (std::find(luns->begin(), luns->end(), np->lus[i].lun) == luns->end()) DropLu(*np, i);
+        }
+        std::vector<std::uint64_t> fresh;
+        for (std::uint64_t lun : *luns) {
+          const bool known = std::any_of(np->lus.begin(), np->lus.end(),
+                                         [lun](const NexusRuntime::Lu& l) { return l.lun == lun; });
+          if (!known) fresh.push_back(lun);
+        }
+        ++discovering;
+        DiscoverLuns(*np, std::move(fresh), [this, finished]() {
+          --discovering;
+          finished();
         });
-      }
-      return;
-    }
-    for (std::size_t i = np->lus.size(); i-- > 0;) {
-      if (std::find(luns->begin(), luns->end(), np->lus[i].lun) == luns->end()) DropLu(*np, i);
-    }
-    std::vector<std::uint64_t> fresh;
-    for (std::uint64_t lun : *luns) {
-      const bool known = std::any_of(np->lus.begin(), np->lus.end(),
-                                     [lun](const NexusRuntime::Lu& l) { return l.lun == lun; });
-      if (!known) fresh.push_back(lun);
-    }
-    ++discovering;
-    DiscoverLuns(*np, std::move(fresh), [this, finished]() {
-      --discovering;
-      finished();
-    });
-  });
+      });
 }
 
 void Engine::Impl::DropLu(NexusRuntime& n, std::size_t i) {

@@ -118,16 +118,18 @@ struct NexusRuntime {
   Executor* executor = nullptr;
   std::shared_ptr<dsm::Nexus> nexus;  // the DSM's (id, identity, counters)
   NexusStats stats;
+  // The LUs to claim behind it (NexusOptions::luns); empty: every one.
+  std::vector<std::uint64_t> only_luns;
   // Bumped on the nexus's executor by every successful login: a copy sent on
   // an older session is fenced once a newer one exists (the target ended the
   // old session and discards what it still held or receives from it).
   std::atomic<std::uint64_t> session{0};
 
   // control
-  bool discovered = false;        // discovery finished (successfully or not)
-  OneInFlight rescan;  // REPORT LUNS after 3F/0E (discovery.cpp RescanLuns)
-  bool failed = false;            // failed by the engine; the monitor probes it
-  bool probing = false;           // a probe is in flight
+  bool discovered = false;  // discovery finished (successfully or not)
+  OneInFlight rescan;       // REPORT LUNS after 3F/0E (discovery.cpp RescanLuns)
+  bool failed = false;      // failed by the engine; the monitor probes it
+  bool probing = false;     // a probe is in flight
   Executor::TimerId probe_timer = 0;
   TimePoint probe_due{};
   Duration backoff{0};  // next probe delay (back-off)

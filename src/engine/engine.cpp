@@ -101,8 +101,10 @@ Engine::Engine(EngineConfig config, Executor& control)
 
 Engine::~Engine() = default;
 
-void Engine::AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor& executor) {
+void Engine::AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor& executor,
+                      NexusOptions options) {
   auto n = std::make_unique<NexusRuntime>();
+  n->only_luns = std::move(options.luns);
   const transport::NexusAddress& a = nexus->address();
   n->nexus = impl_->topology.AddNexus(
       dsm::NexusIdentity{a.initiator_name, a.isid, a.target_name, a.portal_group_tag, a.portal});

@@ -53,6 +53,11 @@ namespace openmpio::engine {
 // Timers: MSDSM's defaults (spec/msdsm.md §5) unless DESIGN.md "Timers" says
 // otherwise. Every value is the engine's own clock (Executor::Now), so tests
 // run them in virtual time.
+// How the engine uses one nexus (AddNexus).
+struct NexusOptions {
+  std::vector<std::uint64_t> luns;  // the LUs to claim; empty: every one listed
+};
+
 struct EngineConfig {
   // Our own command timeout (DESIGN.md "Timers"; Microsoft's advice for
   // DiskTimeoutValue). Passed to the transport on every command.
@@ -227,8 +232,10 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Takes the nexus (bound to `executor`), logs in and discovers its LUs.
-  void AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor& executor);
+  // Takes the nexus (bound to `executor`), logs in and discovers its LUs —
+  // those REPORT LUNS lists, or only those of them that options.luns names.
+  void AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor& executor,
+                NexusOptions options = {});
 
   [[nodiscard]] std::vector<DiskInfo> Disks() const;
   [[nodiscard]] std::vector<NexusInfo> Nexuses() const;

@@ -272,7 +272,8 @@ struct Engine::Impl {
   // Control: nexus `n` logged in again; copies sent on older sessions are fenced.
   void OnSessionEstablished(NexusRuntime& n);
   // Removes entries (ids) and lets waiters go / fail; any thread.
-  void LiftFences(DiskRuntime& d, const std::vector<std::uint64_t>& ids);
+  // `how`: what fenced them, for the event.
+  void LiftFences(DiskRuntime& d, const std::vector<std::uint64_t>& ids, const std::string& how);
   void ReleaseFenceWaiters(DiskRuntime& d);
   void ArmFenceExpiry(DiskRuntime& d);
   void ExpireFences(DiskRuntime& d);

@@ -33,6 +33,7 @@
 #include <string>
 #include <utility>
 
+#include "dsm/policy.h"
 #include "engine/engine_impl.h"
 
 namespace openmpio::engine {
@@ -48,13 +49,18 @@ bool ChunkOverlaps(const IoChunk* c, std::uint64_t lba, std::uint64_t blocks) {
 
 Status NotFenced(const DiskRuntime& d, const IoChunk* c, const Duration& bound) {
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(bound).count();
-  return Status(NtStatus::kIoTimeout,
-                "disk " + d.name + ": blocks " + std::to_string(c->lba) + ".." +
-                    std::to_string(c->lba + c->blocks - 1) +
-                    " overlap an earlier write of unknown fate that the target did not fence "
-                    "within the no-path time (" +
-                    std::to_string(secs) +
-                    " s); this write is failed rather than risk being overwritten by its late copy");
+  return Status(
+      NtStatus::kIoTimeout,
+      "disk " + d.name + ": blocks " + std::to_string(c->lba) + ".." +
+          std::to_string(c->lba + c->blocks - 1) +
+          " overlap an earlier write of unknown fate that the target did not fence "
+          "within the no-path time (" +
+          std::to_string(secs) +
+          " s); this write is failed rather than risk being overwritten by its late copy");
+}
+
+std::string BlockRange(std::uint64_t lba, std::uint64_t blocks) {
+  return std::to_string(lba) + ".." + std::to_string(lba + blocks - 1);
 }
 
 }  // namespace
@@ -114,8 +120,11 @@ void Engine::Impl::RecordFence(IoChunk* c, TimePoint /*now*/) {
   f.recorded.fetch_add(1, std::memory_order_relaxed);
   DiskRuntime* dp = &d;
   std::weak_ptr<bool> token = alive;
-  control.Post([this, dp, token]() {
+  control.Post([this, dp, token, e]() {
     if (token.expired()) return;
+    RecordEvent(dp, "fence: a write of blocks " + BlockRange(e.lba, e.blocks) + " sent on path " +
+                        dsm::PathIdText(e.path) +
+                        " has an unknown fate; overlapping writes wait for its fence");
     StartFences(*dp);
     ArmFenceExpiry(*dp);
   });
@@ -151,7 +160,9 @@ void Engine::Impl::StartFences(DiskRuntime& d) {
       };
       if (n.session.load(std::memory_order_relaxed) != t.session) {
         // A newer session exists: the target ended the copy's session.
-        answer(transport::TmfResponse::kFunctionComplete);
+        control.Post([this, dp, id = t.id, token]() {
+          if (!token.expired()) LiftFences(*dp, {id}, "session reinstatement");
+        });
         return;
       }
       if (n.transport->state() != transport::NexusState::kConnected) {
@@ -163,10 +174,9 @@ void Engine::Impl::StartFences(DiskRuntime& d) {
   }
 }
 
-void Engine::Impl::OnAbortAnswer(DiskRuntime& d, std::uint64_t entry_id,
-                                 transport::TmfResponse r) {
+void Engine::Impl::OnAbortAnswer(DiskRuntime& d, std::uint64_t entry_id, transport::TmfResponse r) {
   if (transport::IsFence(r)) {
-    LiftFences(d, {entry_id});
+    LiftFences(d, {entry_id}, std::string("ABORT TASK answered ") + transport::TmfResponseName(r));
     return;
   }
   bool any = false;
@@ -200,11 +210,12 @@ void Engine::Impl::OnSessionEstablished(NexusRuntime& n) {
         if (e.nexus == &n && e.session < now_session) ids.push_back(e.id);
       }
     }
-    if (!ids.empty()) LiftFences(*dp, ids);
+    if (!ids.empty()) LiftFences(*dp, ids, "session reinstatement");
   }
 }
 
-void Engine::Impl::LiftFences(DiskRuntime& d, const std::vector<std::uint64_t>& ids) {
+void Engine::Impl::LiftFences(DiskRuntime& d, const std::vector<std::uint64_t>& ids,
+                              const std::string& how) {
   std::size_t lifted = 0;
   {
     std::lock_guard<std::mutex> lock(d.fences.mutex);
@@ -218,6 +229,10 @@ void Engine::Impl::LiftFences(DiskRuntime& d, const std::vector<std::uint64_t>& 
     lifted = before - es.size();
   }
   d.fences.fenced.fetch_add(lifted, std::memory_order_relaxed);
+  if (lifted != 0) {
+    RecordEvent(&d, "fence: " + std::to_string(lifted) + " write(s) of unknown fate fenced by " +
+                        how + "; the writes waiting on them go on");
+  }
   ReleaseFenceWaiters(d);
 }
 
@@ -278,11 +293,20 @@ void Engine::Impl::ArmFenceExpiry(DiskRuntime& d) {
 
 void Engine::Impl::ExpireFences(DiskRuntime& d) {
   const TimePoint now = control.Now();
+  std::size_t expired = 0;
   {
     std::lock_guard<std::mutex> lock(d.fences.mutex);
     for (FenceEntry& e : d.fences.entries) {
-      if (e.deadline <= now) e.expired = true;
+      if (e.deadline <= now && !e.expired) {
+        e.expired = true;
+        ++expired;
+      }
     }
+  }
+  if (expired != 0) {
+    RecordEvent(&d, "fence: " + std::to_string(expired) +
+                        " write(s) of unknown fate not fenced within the no-path time; "
+                        "overlapping writes fail until a fence comes");
   }
   ReleaseFenceWaiters(d);
   ArmFenceExpiry(d);

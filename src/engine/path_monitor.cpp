@@ -22,11 +22,11 @@
 //    out instead, probed again when the hold ends — unless one of its disks
 //    has no other usable path.
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "dsm/policy.h"
 #include "engine/engine_impl.h"
 #include "scsi/block_commands.h"
 #include "scsi/sense.h"
@@ -54,16 +54,6 @@ Verdict Classify(const transport::Result& r) {
 
 }  // namespace
 
-namespace {
-
-std::string PathName(dsm::DsmPathId id) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(id));
-  return text;
-}
-
-}  // namespace
-
 void Engine::Impl::FailNexus(NexusRuntime& n, const std::string& why) {
   if (n.failed) return;
   n.failed = true;
@@ -72,7 +62,7 @@ void Engine::Impl::FailNexus(NexusRuntime& n, const std::string& why) {
   NoteFailure(n);
   for (const auto& lu : n.lus) {
     lu.disk->disk->SetVerification(n.nexus->id, dsm::PathVerification::kFailed).IgnoreError();
-    RecordEvent(lu.disk, "path " + PathName(n.nexus->id) + " failed: " + why);
+    RecordEvent(lu.disk, "path " + dsm::PathIdText(n.nexus->id) + " failed: " + why);
     Publish(*lu.disk);
   }
   ScheduleProbe(n);
@@ -88,7 +78,7 @@ void Engine::Impl::FailPath(DiskRuntime& d, std::uint32_t path_index, const std:
       n->stats.path_failures.fetch_add(1, std::memory_order_relaxed);
       NoteFailure(*n);
     }
-    RecordEvent(&d, "path " + PathName(p.id()) + " failed: " + why);
+    RecordEvent(&d, "path " + dsm::PathIdText(p.id()) + " failed: " + why);
     Publish(d);
   }
   if (n != nullptr) ScheduleProbe(*n);

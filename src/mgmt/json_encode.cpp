@@ -8,6 +8,7 @@
 
 #include "common/fnv1a.h"
 #include "dsm/names.h"
+#include "dsm/policy.h"
 #include "mgmt/json_internal.h"
 #include "scsi/vpd.h"
 
@@ -344,9 +345,7 @@ std::string EncodeStatusReply(const Status& status) {
 }
 
 std::string FormatId(std::uint64_t id) {
-  char buf[19];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
-  return std::string(buf);
+  return dsm::PathIdText(id);
 }
 
 const char* PolicyShortName(std::uint32_t policy) noexcept {

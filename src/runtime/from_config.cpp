@@ -1,7 +1,13 @@
 #include "runtime/from_config.h"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <chrono>
+#include <climits>
 #include <set>
+
+#include "common/fnv1a.h"
 
 namespace openmpio::runtime {
 
@@ -69,6 +75,54 @@ dsm::MpioTimers ToMpioTimers(const TimersConfig& timers) {
   m.retry_count = timers.retry_count;
   m.retry_interval = timers.retry_interval;
   return m;
+}
+
+}  // namespace openmpio::runtime
+
+namespace openmpio::runtime {
+
+std::string DefaultInitiatorName() {
+  char host[HOST_NAME_MAX + 1] = {};
+  std::string name = "iqn.2024-01.org.openmpio:";
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return name + "localhost";
+  for (const char* c = host; *c != '\0'; ++c) {
+    const auto u = static_cast<unsigned char>(*c);
+    name +=
+        std::isalnum(u) != 0 || *c == '.' || *c == '-' ? static_cast<char>(std::tolower(u)) : '-';
+  }
+  return name;
+}
+
+std::uint64_t PathIsid(const std::string& initiator, const std::string& target,
+                       const std::string& portal) {
+  Fnv1a64 h;
+  h.Str(initiator);
+  h.Str(target);
+  h.Str(portal);
+  constexpr std::uint64_t kRandomFormat = 0x80'0000'0000'00ULL;  // T = 10b, A = 0
+  return kRandomFormat | (h.value() & 0xFF'FFFF'FFFFULL);        // B, C and D
+}
+
+std::vector<IscsiPath> ToIscsiPaths(const config::Config& config, Duration command_timeout) {
+  std::vector<IscsiPath> paths;
+  for (const config::IscsiTargetConfig& t : config.targets) {
+    const std::string initiator =
+        t.initiator_name.empty() ? DefaultInitiatorName() : t.initiator_name;
+    for (const std::string& portal : t.portals) {
+      IscsiPath p;
+      p.address.initiator_name = initiator;
+      p.address.isid = PathIsid(initiator, t.name, portal);
+      p.address.target_name = t.name;
+      p.address.portal = portal;
+      p.options.connect_timeout = std::chrono::seconds(t.login_timeout);
+      p.options.command_timeout = command_timeout;
+      p.options.nop_interval = std::chrono::seconds(t.nop_interval);
+      p.options.nop_missed_limit = t.nop_missed;
+      p.use.luns = t.luns;
+      paths.push_back(std::move(p));
+    }
+  }
+  return paths;
 }
 
 }  // namespace openmpio::runtime

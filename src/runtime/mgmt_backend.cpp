@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "dsm/lb_management.h"
+#include "dsm/policy.h"
 #include "engine/mgmt_access.h"
 #include "runtime/from_config.h"
 #include "runtime/policy_request.h"
@@ -206,7 +207,7 @@ void EngineBackend::ApplyDiskConfigFrom(std::size_t i, mgmt::StatusCallback done
       std::vector<engine::PathSettingValue> weights;
       for (const auto& [id, ps] : dc.paths) {
         if (ps.requested_state) {
-          done(InvalidParameter(dc.origins.Of("paths." + config::FormatPathId(id), table) +
+          done(InvalidParameter(dc.origins.Of("paths." + dsm::PathIdText(id), table) +
                                 ": a path state needs an explicit policy in this [[disk]]"));
           return;
         }

@@ -28,7 +28,8 @@ static_assert(SamePolicy(LoadBalancePolicy::kRoundRobinWithSubset,
                          dsm::LoadBalancePolicy::kRoundRobinWithSubset));
 static_assert(SamePolicy(LoadBalancePolicy::kLeastQueueDepth,
                          dsm::LoadBalancePolicy::kLeastQueueDepth));
-static_assert(SamePolicy(LoadBalancePolicy::kWeightedPaths, dsm::LoadBalancePolicy::kWeightedPaths));
+static_assert(SamePolicy(LoadBalancePolicy::kWeightedPaths,
+                         dsm::LoadBalancePolicy::kWeightedPaths));
 static_assert(SamePolicy(LoadBalancePolicy::kLeastBlocks, dsm::LoadBalancePolicy::kLeastBlocks));
 static_assert(SamePolicy(LoadBalancePolicy::kServiceTime, dsm::LoadBalancePolicy::kServiceTime));
 
@@ -52,8 +53,7 @@ struct Configuration::Impl {
 };
 
 Configuration::Configuration(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Configuration::Configuration(const Configuration& o)
-    : impl_(std::make_unique<Impl>(*o.impl_)) {}
+Configuration::Configuration(const Configuration& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
 Configuration& Configuration::operator=(const Configuration& o) {
   if (this != &o) impl_ = std::make_unique<Impl>(*o.impl_);
   return *this;
@@ -82,13 +82,21 @@ Configuration Configuration::Demo() {
   return Configuration(std::make_unique<Impl>(Impl{config::DemoConfig(), {}}));
 }
 
-std::string Configuration::ToToml() const { return config::FormatConfig(impl_->config); }
+std::string Configuration::ToToml() const {
+  return config::FormatConfig(impl_->config);
+}
 
-Status Configuration::Check() const { return runtime::Preflight(impl_->config); }
+Status Configuration::Check() const {
+  return runtime::Preflight(impl_->config);
+}
 
-const std::string& Configuration::path() const noexcept { return impl_->path; }
+const std::string& Configuration::path() const noexcept {
+  return impl_->path;
+}
 
-int ErrnoOf(const Status& status) noexcept { return runtime::ErrnoFromStatus(status); }
+int ErrnoOf(const Status& status) noexcept {
+  return runtime::ErrnoFromStatus(status);
+}
 
 // ---- Disk -----------------------------------------------------------------------------
 
@@ -102,14 +110,18 @@ const std::string& Disk::name() const {
   static const std::string kNone;
   return impl_ ? impl_->name : kNone;
 }
-std::uint32_t Disk::block_size() const noexcept { return impl_ ? impl_->handle.block_size() : 0; }
-std::uint64_t Disk::size_bytes() const noexcept { return impl_ ? impl_->handle.size_bytes() : 0; }
+std::uint32_t Disk::block_size() const noexcept {
+  return impl_ ? impl_->handle.block_size() : 0;
+}
+std::uint64_t Disk::size_bytes() const noexcept {
+  return impl_ ? impl_->handle.size_bytes() : 0;
+}
 
 // A default-constructed Disk fails every call instead of crashing.
-#define OPENMPIO_ASYNC_GUARD                                        \
-  if (!impl_ || !impl_->handle.valid()) {                           \
-    done(Status(NtStatus::kNoSuchDevice, "not an open disk"));      \
-    return;                                                         \
+#define OPENMPIO_ASYNC_GUARD                                   \
+  if (!impl_ || !impl_->handle.valid()) {                      \
+    done(Status(NtStatus::kNoSuchDevice, "not an open disk")); \
+    return;                                                    \
   }
 
 void Disk::Read(std::uint64_t offset, std::span<std::byte> buffer, IoCallback done) const {
@@ -216,7 +228,9 @@ struct MultipathEngine::Impl {
 };
 
 MultipathEngine::MultipathEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-MultipathEngine::~MultipathEngine() { Stop(); }
+MultipathEngine::~MultipathEngine() {
+  Stop();
+}
 
 Expected<std::unique_ptr<MultipathEngine>> MultipathEngine::Create(const Configuration& config,
                                                                    EngineOptions options) {
@@ -248,6 +262,16 @@ std::vector<DiskDescription> MultipathEngine::Disks() const {
   return out;
 }
 
+std::vector<EngineEvent> MultipathEngine::Events() const {
+  std::vector<EngineEvent> out;
+  if (impl_->runtime->OnEngineThread() || impl_->runtime->stopped()) return out;
+  for (engine::EngineEvent& e :
+       impl_->runtime->RunOnControl([](engine::Engine& en) { return en.Events(); })) {
+    out.push_back(EngineEvent{std::move(e.disk), std::move(e.text)});
+  }
+  return out;
+}
+
 Expected<Disk> MultipathEngine::OpenDisk(std::string_view name) const {
   if (impl_->runtime->OnEngineThread()) return MakeUnexpected(EngineThreadCall());
   if (impl_->runtime->stopped()) {
@@ -258,8 +282,8 @@ Expected<Disk> MultipathEngine::OpenDisk(std::string_view name) const {
     return MakeUnexpected(Status(NtStatus::kNoSuchDevice, "no disk named " + std::string(name)));
   }
   if (!d->ready) {
-    return MakeUnexpected(
-        Status(NtStatus::kDeviceNotReady, "disk " + std::string(name) + ": capacity not known yet"));
+    return MakeUnexpected(Status(NtStatus::kDeviceNotReady,
+                                 "disk " + std::string(name) + ": capacity not known yet"));
   }
   auto di = std::make_shared<Disk::Impl>();
   di->runtime = impl_->runtime.get();
@@ -283,8 +307,7 @@ Status MultipathEngine::SetLoadBalancePolicy(std::string_view name, LoadBalanceP
   auto d = impl_->Find(name);
   if (!d) return Status(NtStatus::kNoSuchDevice, "no disk named " + std::string(name));
   return impl_->runtime->SetLoadBalancePolicy(
-      d->index, ToDsm(policy),
-      preferred_path == 0 ? dsm::kNoPreferredPath : preferred_path);
+      d->index, ToDsm(policy), preferred_path == 0 ? dsm::kNoPreferredPath : preferred_path);
 }
 
 }  // namespace openmpio

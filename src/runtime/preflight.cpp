@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "array/array.h"
 #include "common/executor.h"
@@ -30,16 +31,27 @@ Status SimProblem(const std::string& what) {
   return InvalidParameter("[sim]: " + what);
 }
 
+// The engine's limit, which would otherwise drop paths silently: every portal
+// of a target is a path of each of its LUs.
+Status TargetsProblem(const std::vector<config::IscsiTargetConfig>& targets) {
+  for (const config::IscsiTargetConfig& t : targets) {
+    if (t.portals.size() > dsm::kMaxPathsPerDisk) {
+      return InvalidParameter(
+          t.origins.Of("", "[[target]]") + " (" + t.name +
+          "): " + std::to_string(t.portals.size()) +
+          " portals; every portal is a path of each LU, and a disk has at most " +
+          std::to_string(dsm::kMaxPathsPerDisk) + " paths");
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Status Preflight(const config::Config& config) {
-  // Runtime::Start calls this first too.
-  if (!config.targets.empty()) {
-    const config::IscsiTargetConfig& t = config.targets.front();
-    return Status(NtStatus::kNotSupported,
-                  t.origins.Of("", "[[target]]") + " (" + t.name +
-                      "): the iSCSI transport arrives with a later issue; use [sim]");
-  }
+  // Runtime::Start calls this first too. The configuration admits [sim] or
+  // [[target]], not both (config/parse.cpp).
+  if (!config.targets.empty()) return TargetsProblem(config.targets);
   if (!config.sim) {
     return InvalidParameter("the configuration has neither [sim] nor [[target]]: nothing to serve");
   }

@@ -16,15 +16,15 @@
 namespace openmpio::runtime {
 
 // OK, or the first problem:
-//  - [[target]] present: STATUS_NOT_SUPPORTED (the iSCSI transport is not
-//    here yet); neither [sim] nor [[target]]: STATUS_INVALID_PARAMETER
+//  - neither [sim] nor [[target]]: STATUS_INVALID_PARAMETER
+//  - a [[target]] with more portals than paths a disk can have
 //  - the array of [sim] (ToArrayConfig), by array::CheckConfig:
 //    LUN, block size, 1..2^48 blocks, ports and groups, initial states
 //  - more ports than paths a disk can have (dsm::kMaxPathsPerDisk: each
 //    [[sim.port]] is one path of every LU)
 //  - more LUs than discovery reads from one REPORT LUNS answer
 //  - link delays (latency_us, service_time_us) the engine clock cannot hold
-// Each STATUS_INVALID_PARAMETER message names the [sim] item it is about.
+// Each STATUS_INVALID_PARAMETER message names the item it is about.
 [[nodiscard]] Status Preflight(const config::Config& config);
 
 }  // namespace openmpio::runtime

@@ -11,6 +11,7 @@
 #include "runtime/from_config.h"
 #include "runtime/policy_request.h"
 #include "runtime/preflight.h"
+#include "transport/iscsi/iscsi_nexus.h"
 #include "transport/sim/sim_nexus.h"
 
 namespace openmpio::runtime {
@@ -115,13 +116,16 @@ Status Runtime::StartManagement() {
 }
 
 Status Runtime::Build() {
-  const config::SimConfig& sim = *config_.sim;
-  auto made = array::Array::Create(ToArrayConfig(sim));
-  if (!made) return made.error();
-  array_ = std::move(*made);
-  fabric_ = std::make_unique<transport::sim::SimFabric>(*array_, sim.target_name);
-  const auto links = ToLinkModels(sim);
-  for (const auto& [rtp, model] : links) fabric_->AddPort(rtp, model);
+  std::vector<std::pair<std::uint16_t, transport::sim::LinkModel>> links;
+  if (config_.sim) {
+    const config::SimConfig& sim = *config_.sim;
+    auto made = array::Array::Create(ToArrayConfig(sim));
+    if (!made) return made.error();
+    array_ = std::move(*made);
+    fabric_ = std::make_unique<transport::sim::SimFabric>(*array_, sim.target_name);
+    links = ToLinkModels(sim);
+    for (const auto& [rtp, model] : links) fabric_->AddPort(rtp, model);
+  }
 
   // Threads start here: after nbdkit's fork when the plugin calls us from
   // .after_fork.
@@ -135,18 +139,26 @@ Status Runtime::Build() {
   SetSyncWaitSpin(options_.sync_wait_spin);
 
   const engine::EngineConfig ec = ToEngineConfig(config_);
+  std::vector<IscsiPath> paths = ToIscsiPaths(config_, ec.command_timeout);
   auto promise = std::make_shared<std::promise<void>>();
   auto built = promise->get_future();
-  control_->Post([this, promise, ec, links]() {
+  control_->Post([this, promise, ec, links, &paths]() {
     engine_ = std::make_unique<engine::Engine>(ec, *control_);
+    // Nexuses go round robin over the reactors, each owned by its one thread.
     std::size_t i = 0;
+    auto next = [this, &i]() -> Reactor& { return *reactors_[i++ % reactors_.size()]; };
     for (const auto& link : links) {
-      Reactor& ex = *reactors_[i % reactors_.size()];
+      Reactor& ex = next();
       transport::sim::SimNexusOptions o;
       o.isid = kIsidBase + link.first;
       o.command_timeout = ec.command_timeout;
       engine_->AddNexus(fabric_->CreateNexus(ex, link.first, o), ex);
-      ++i;
+    }
+    for (IscsiPath& p : paths) {
+      Reactor& ex = next();
+      engine_->AddNexus(
+          std::make_unique<transport::iscsi::IscsiNexus>(ex, std::move(p.address), p.options), ex,
+          std::move(p.use));
     }
     promise->set_value();
   });

@@ -24,8 +24,9 @@
 //    outstanding at Stop never completes: front ends drain their own I/O
 //    first (the nbdkit plugin is unloaded only after every connection closed).
 //
-// Transports: [sim] only. [[target]] (iSCSI) answers STATUS_NOT_SUPPORTED
-// until the iSCSI transport lands.
+// Transports: [sim] (the embedded array, one SimNexus per port) or
+// [[target]] (one IscsiNexus per portal of each target: runtime/from_config.h
+// ToIscsiPaths), never both (the configuration refuses it).
 #pragma once
 
 #include <chrono>
@@ -93,7 +94,7 @@ struct RuntimeOptions {
 class Runtime {
  public:
   // Builds and starts everything and waits (bounded) for discovery. Errors:
-  // STATUS_NOT_SUPPORTED for [[target]]; STATUS_INVALID_PARAMETER for a
+  // STATUS_INVALID_PARAMETER for a
   // configuration with neither [sim] nor [[target]] or a [sim] the array
   // refuses; STATUS_DEVICE_NOT_READY when discovery found no disk at all.
   [[nodiscard]] static Expected<std::unique_ptr<Runtime>> Start(const config::Config& config,

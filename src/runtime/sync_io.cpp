@@ -1,7 +1,7 @@
 // Synchronous wrappers over DiskHandle's asynchronous calls, and the one
 // Status → errno table (runtime.h).
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <optional>
 #include <string>
 
@@ -80,8 +80,7 @@ Status SyncRead(const engine::DiskHandle& disk, std::uint64_t offset, std::span<
 
 Status SyncWrite(const engine::DiskHandle& disk, std::uint64_t offset,
                  std::span<const std::byte> data, bool fua) {
-  return Wait(disk,
-              [&](engine::IoCallback cb) { disk.Write(offset, data, fua, std::move(cb)); });
+  return Wait(disk, [&](engine::IoCallback cb) { disk.Write(offset, data, fua, std::move(cb)); });
 }
 
 Status SyncFlush(const engine::DiskHandle& disk) {
@@ -92,8 +91,8 @@ Status SyncUnmap(const engine::DiskHandle& disk, std::uint64_t offset, std::uint
   return Wait(disk, [&](engine::IoCallback cb) { disk.Unmap(offset, length, std::move(cb)); });
 }
 
-Status SyncWriteZeroes(const engine::DiskHandle& disk, std::uint64_t offset,
-                       std::uint64_t length, bool may_unmap) {
+Status SyncWriteZeroes(const engine::DiskHandle& disk, std::uint64_t offset, std::uint64_t length,
+                       bool may_unmap) {
   return Wait(disk, [&](engine::IoCallback cb) {
     disk.WriteZeroes(offset, length, may_unmap, std::move(cb));
   });

@@ -4,6 +4,7 @@
 // mkfs.ext4 + mount. Plus the library example, the Runtime's refusal of
 // iSCSI targets, and the Status → errno table.
 #include <cerrno>
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -50,17 +51,26 @@ TEST(Errno, TableMapsEachStatusToTheErrnoNbdCarries) {
 
 // ---- the runtime ------------------------------------------------------------------------
 
-TEST(Runtime, IscsiTargetsAreRefusedWithAClearStatus) {
+// A [[target]] whose portal nobody serves: the login fails (connection
+// refused), discovery settles with no disk, and Start says so — bounded, not
+// a hang, and nothing left running.
+TEST(Runtime, AnIscsiTargetNobodyServesIsNotReadyWithAClearStatus) {
   config::Config c;
   config::IscsiTargetConfig t;
   t.name = "iqn.2024-01.org.example:disk";
-  t.portals = {"127.0.0.1:3260"};
+  t.portals = {"127.0.0.1:9"};  // discard: nothing listens on loopback
+  t.login_timeout = 2;
   c.targets.push_back(t);
-  auto rt = runtime::Runtime::Start(c);
+  c.management.enabled = false;
+  runtime::RuntimeOptions o;
+  o.discovery_timeout = std::chrono::seconds(10);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto rt = runtime::Runtime::Start(c, o);
   ASSERT_FALSE(rt.has_value());
-  EXPECT_TRUE(rt.error().Is(NtStatus::kNotSupported)) << rt.error().ToString();
-  EXPECT_NE(rt.error().message().find("iSCSI transport arrives with a later issue"),
-            std::string::npos);
+  EXPECT_TRUE(rt.error().Is(NtStatus::kDeviceNotReady)) << rt.error().ToString();
+  EXPECT_NE(rt.error().message().find("discovery found no ready multipath disk"), std::string::npos)
+      << rt.error().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
 }
 
 TEST(Runtime, DemoStartsDiscoversTwoDisksAndStopsCleanly) {
@@ -105,16 +115,21 @@ TEST(Example, BasicIoRunsAndVerifies) {
 
 // ---- nbdkit ----------------------------------------------------------------------------------
 
-TEST(Nbdkit, RefusesAnIscsiConfigBeforeServing) {
+TEST(Nbdkit, RefusesATargetWithMorePortalsThanADiskHasPathsBeforeServing) {
   REQUIRE_PROGRAM("nbdkit");
   TempDir dir;
-  WriteFile(
-      dir / "bad.toml",
-      "[[target]]\nname = \"iqn.2024-01.org.example:disk\"\nportals = [\"127.0.0.1:3260\"]\n");
+  std::string portals;
+  for (int p = 0; p < 65; ++p) {
+    portals += (p == 0 ? "\"127.0.0.1:" : ", \"127.0.0.1:") + std::to_string(20000 + p) + "\"";
+  }
+  WriteFile(dir / "bad.toml",
+            "[[target]]\nname = \"iqn.2024-01.org.example:disk\"\nportals = [" + portals + "]\n");
   RunResult r =
       Sh("nbdkit -U " + (dir / "sock") + " " + kPlugin + " config=" + (dir / "bad.toml"), 20);
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("iSCSI transport arrives with a later issue"), std::string::npos)
+  EXPECT_NE(
+      r.output.find("65 portals; every portal is a path of each LU, and a disk has at most 64"),
+      std::string::npos)
       << r.output;
   // Its line (issue 13 item 8).
   EXPECT_NE(r.output.find("bad.toml:1:1: target[0] (iqn.2024-01.org.example:disk)"),

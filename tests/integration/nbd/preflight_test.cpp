@@ -127,7 +127,12 @@ TEST(Preflight, RefusesWhatTheEngineCannotServeByName) {
   target.name = "iqn.2024-01.org.example:disk";
   target.portals = {"127.0.0.1:3260"};
   iscsi.targets.push_back(target);
-  EXPECT_TRUE(runtime::Preflight(iscsi).Is(NtStatus::kNotSupported));
+  EXPECT_TRUE(runtime::Preflight(iscsi).ok()) << runtime::Preflight(iscsi).ToString();
+  for (int p = 1; p < 65; ++p)
+    iscsi.targets[0].portals.push_back("127.0.0.1:" + std::to_string(20000 + p));
+  const Status paths = runtime::Preflight(iscsi);
+  EXPECT_TRUE(paths.Is(NtStatus::kInvalidParameter)) << paths.ToString();
+  EXPECT_NE(paths.message().find("65 portals"), std::string::npos) << paths.message();
   EXPECT_NE(runtime::Preflight(config::Config{}).message().find("neither [sim] nor [[target]]"),
             std::string::npos);
   // A Config built in code skips the parser's checks: a size that is no

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "dsm/lb_defaults.h"
+#include "dsm/policy.h"
 
 namespace openmpio::config {
 namespace {
@@ -181,10 +183,45 @@ luns = [0, 3]
                        "t.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message();
   ASSERT_EQ(c->targets.size(), 1U);
-  EXPECT_EQ(c->targets[0].portals.size(), 3U);
+  // Kept as the transport connects: host:port, 3260 when the port is omitted.
+  EXPECT_EQ(c->targets[0].portals,
+            (std::vector<std::string>{"127.0.0.1:3262", "127.0.0.1:3260", "[::1]:3263"}));
   EXPECT_EQ(c->targets[0].login_timeout, 15U);
+  EXPECT_EQ(c->targets[0].nop_interval, 5U);
+  EXPECT_EQ(c->targets[0].nop_missed, 3U);
   EXPECT_EQ(c->targets[0].luns, (std::vector<std::uint64_t>{0, 3}));
   EXPECT_FALSE(c->sim.has_value());
+}
+
+// Real storage is not hung at 20 ms: unless the file says otherwise, a
+// configuration of [[target]]s hedges at 1 s; [sim] keeps 20 ms.
+TEST(ConfigParse, TargetsHedgeLaterUnlessTheFileSaysOtherwise) {
+  const std::string target =
+      "[[target]]\nname = \"iqn.2024-01.test:d\"\nportals = [\"127.0.0.1\"]\n";
+  auto c = ParseConfig(target, "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->timers.hedge_floor_ms, kTargetHedgeFloorMs);
+  auto set = ParseConfig("[timers]\nhedge_floor_ms = 20\n" + target, "t.toml");
+  ASSERT_TRUE(set.has_value()) << set.error().message();
+  EXPECT_EQ(set->timers.hedge_floor_ms, 20U);
+  auto sim = ParseConfig("[sim]\n", "t.toml");
+  ASSERT_TRUE(sim.has_value()) << sim.error().message();
+  EXPECT_EQ(sim->timers.hedge_floor_ms, 20U);
+}
+
+TEST(ConfigParse, IscsiLivenessSettingsAndTheirRanges) {
+  const std::string head =
+      "[[target]]\nname = \"iqn.2024-01.test:disk1\"\nportals = [\"127.0.0.1\"]\n";
+  auto c = ParseConfig(head + "nop_interval = 0\nnop_missed = 100\n", "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->targets[0].nop_interval, 0U);  // off
+  EXPECT_EQ(c->targets[0].nop_missed, 100U);
+  auto zero = ParseConfig(head + "nop_missed = 0\n", "t.toml");
+  ASSERT_FALSE(zero.has_value());
+  EXPECT_NE(zero.error().message().find("target[0].nop_missed"), std::string::npos)
+      << zero.error().message();
+  EXPECT_FALSE(ParseConfig(head + "nop_missed = 101\n", "t.toml").has_value());
+  EXPECT_FALSE(ParseConfig(head + "nop_interval = -1\n", "t.toml").has_value());
 }
 
 TEST(ConfigParse, SimSizesAndStates) {
@@ -452,7 +489,7 @@ TEST(ConfigErrors, AllOrNothing) {
 }
 
 TEST(ConfigHelpers, PathIds) {
-  EXPECT_EQ(FormatPathId(0x1234), "0x0000000000001234");
+  EXPECT_EQ(dsm::PathIdText(0x1234), "0x0000000000001234");
   EXPECT_EQ(ParsePathId("0xDEADbeef"), 0xDEADBEEFU);
   EXPECT_EQ(ParsePathId("0xffffffffffffffff"), 0xFFFFFFFFFFFFFFFFULL);
   EXPECT_FALSE(ParsePathId("0x").has_value());

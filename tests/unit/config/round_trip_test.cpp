@@ -132,6 +132,8 @@ Config GenConfig() {
         if (luns.insert(lun).second) tg.luns.push_back(lun);
       }
       tg.login_timeout = GenU32(1, dsm::kMaxSettingSeconds);
+      tg.nop_interval = GenU32(0, dsm::kMaxSettingSeconds);
+      tg.nop_missed = GenU32(1, 100);
       c.targets.push_back(tg);
     }
   } else {

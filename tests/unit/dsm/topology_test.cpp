@@ -26,12 +26,12 @@ NexusIdentity SampleIdentity() {
 
 // Worked outside the code (python, FNV-1a 64: offset basis 0xcbf29ce484222325,
 // prime 0x100000001b3) over: u32le len + initiator, 6-byte le ISID, u32le len +
-// target, u16le portal group tag, u32le len + portal.
+// target, u16le portal group tag (RFC 7143's I_T nexus; no portal).
 TEST(DsmPathId, MatchesHandComputedFnv1a) {
-  EXPECT_EQ(MakeDsmPathId(SampleIdentity()), 0x873b649c1cad0752ULL);
+  EXPECT_EQ(MakeDsmPathId(SampleIdentity()), 0x924371e9d649aa54ULL);
 }
 
-TEST(DsmPathId, EveryFieldMatters) {
+TEST(DsmPathId, EveryFieldOfTheNexusMattersThePortalDoesNot) {
   const DsmPathId base = MakeDsmPathId(SampleIdentity());
   auto changed = [&](auto mutate) {
     NexusIdentity id = SampleIdentity();
@@ -42,7 +42,9 @@ TEST(DsmPathId, EveryFieldMatters) {
   EXPECT_NE(base, changed([](NexusIdentity& i) { i.isid ^= 1; }));
   EXPECT_NE(base, changed([](NexusIdentity& i) { i.target_name += "x"; }));
   EXPECT_NE(base, changed([](NexusIdentity& i) { i.portal_group_tag = 2; }));
-  EXPECT_NE(base, changed([](NexusIdentity& i) { i.portal = "192.0.2.2:3260"; }));
+  // The portal is not: a session reinstated through another portal of the
+  // same group is the same I_T nexus (issue 14 "Identity").
+  EXPECT_EQ(base, changed([](NexusIdentity& i) { i.portal = "192.0.2.2:3260"; }));
   // ISID is 48 bits: bits above do not exist on the wire.
   EXPECT_EQ(base, changed([](NexusIdentity& i) { i.isid |= 0xFFFF000000000000ULL; }));
 }
@@ -235,7 +237,7 @@ TEST(SymmetricAccess, ImplicitSameStatesThenClearedByDifferenceAndNotRestoredByR
   EXPECT_EQ(d->TransitionWindowMs(), 60000U);
   EXPECT_EQ(d->GroupState(2)->since_ms, 200U);
   d->UpdateGroups(same, std::nullopt, 300);
-  EXPECT_FALSE(d->symmetric_access);  // only a path arrival sets it
+  EXPECT_FALSE(d->symmetric_access);            // only a path arrival sets it
   EXPECT_EQ(d->GroupState(1)->since_ms, 100U);  // unchanged state keeps its time
   PathCandidate c2 = Candidate(t, 2, "iqn.t:a");
   c2.alua = AluaSupport::kImplicitOnly;

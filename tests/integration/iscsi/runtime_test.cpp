@@ -1,0 +1,369 @@
+// The whole engine on real iSCSI: a Runtime built from a [[target]] with two
+// portals — each a socat proxy in front of one tgtd (tgt's own portals are
+// one target port: LAB.md) — discovers one disk per LU with two paths, keeps
+// I/O correct while a path is killed (connection reset) or hung (SIGSTOP),
+// fences the hung path's writes, and reinstates paths when they return.
+// The oracle for the data is tgt's backing file, read directly: what the
+// engine says it wrote must be there, and a late copy of an older write must
+// never land on top of a newer one. Skips without tgtd/socat or root.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "dsm/policy.h"
+#include "dsm/topology.h"
+#include "iscsi_harness.h"
+#include "runtime/from_config.h"
+#include "runtime/runtime.h"
+
+namespace openmpio::transport::iscsi {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Proxy;
+using testing::Tgt;
+
+constexpr std::uint32_t kBlock = 512;
+
+std::vector<std::byte> FileBytes(const std::filesystem::path& file, std::uint64_t offset,
+                                 std::size_t n) {
+  std::vector<std::byte> out(n);
+  std::ifstream f(file, std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  f.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(n));
+  if (!f) out.clear();
+  return out;
+}
+
+// A 4 KiB block that says who wrote it and when: region, slot, generation.
+std::vector<std::byte> Stamp(std::uint32_t region, std::uint32_t slot, std::uint32_t gen) {
+  std::vector<std::byte> b(4096);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    b[i] = std::byte(static_cast<std::uint8_t>((region * 131 + slot * 17 + gen * 7 + i) & 0xff));
+  }
+  std::memcpy(b.data(), &gen, sizeof gen);
+  return b;
+}
+
+class IscsiRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const std::string why = testing::TgtUnavailable(); !why.empty()) GTEST_SKIP() << why;
+    const std::string why = tgt_.Start();
+    ASSERT_EQ(why, "") << why;
+    a_ = std::make_unique<Proxy>(tgt_.port(), (tgt_.dir() / "socat-a.log").string());
+    b_ = std::make_unique<Proxy>(tgt_.port(), (tgt_.dir() / "socat-b.log").string());
+    ASSERT_TRUE(a_->Start());
+    ASSERT_TRUE(b_->Start());
+  }
+  void TearDown() override {
+    if (rt_) rt_->Stop();
+    rt_.reset();
+    a_.reset();
+    b_.reset();
+  }
+
+  // [[target]] over both proxies; `extra` goes into the [[target]] table.
+  std::string ConfigText(const std::string& timers, const std::string& extra = "") const {
+    return "[management]\nenabled = false\n\n[timers]\n" + timers + "\n[[target]]\nname = \"" +
+           std::string(Tgt::kTarget) + "\"\nportals = [\"" + a_->portal() + "\", \"" +
+           b_->portal() + "\"]\ninitiator_name = \"" + kInitiator + "\"\nlogin_timeout = 2\n" +
+           extra;
+  }
+  void Start(const std::string& text) {
+    auto c = config::ParseConfig(text, "iscsi.toml");
+    ASSERT_TRUE(c.has_value()) << c.error().ToString();
+    runtime::RuntimeOptions o;
+    o.discovery_timeout = 15s;
+    auto rt = runtime::Runtime::Start(*c, o);
+    ASSERT_TRUE(rt.has_value()) << rt.error().ToString();
+    rt_ = std::move(*rt);
+  }
+  // The disk of the LU with `bytes` bytes.
+  std::size_t DiskOfSize(std::uint64_t bytes) {
+    for (const auto& d : rt_->Disks()) {
+      if (d.blocks * d.block_size == bytes) return d.index;
+    }
+    ADD_FAILURE() << "no disk of " << bytes << " bytes";
+    return 0;
+  }
+  engine::DiskInfo Info(std::size_t index) { return rt_->Disks().at(index); }
+  std::vector<engine::EngineEvent> Events() {
+    return rt_->RunOnControl([](engine::Engine& e) { return e.Events(); });
+  }
+  std::vector<engine::NexusInfo> Nexuses() {
+    return rt_->RunOnControl([](engine::Engine& e) { return e.Nexuses(); });
+  }
+  std::size_t EventsWith(const std::string& text) {
+    std::size_t n = 0;
+    for (const auto& e : Events())
+      if (e.text.find(text) != std::string::npos) ++n;
+    return n;
+  }
+  std::string EventLog() {
+    std::string s;
+    for (const auto& e : Events()) s += "  [" + e.disk + "] " + e.text + "\n";
+    return s;
+  }
+  // Both paths of disk `index` online and usable, within `bound`.
+  bool WaitBothPathsUsable(std::size_t index, std::chrono::milliseconds bound) {
+    const auto end = std::chrono::steady_clock::now() + bound;
+    while (std::chrono::steady_clock::now() < end) {
+      const auto d = Info(index);
+      std::size_t usable = 0;
+      for (const auto& p : d.paths) {
+        if (p.online && p.usable) ++usable;
+      }
+      if (usable == 2) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  // Writers on disk `index` until `stop`: each owns a region of 16 slots of
+  // 4 KiB and overwrites its slots again and again with newer generations
+  // (so a late copy of an older write would show), reading each back. The
+  // image of what each slot must hold is kept for the end.
+  struct Writers {
+    static constexpr std::uint32_t kRegions = 4, kSlots = 16;
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> writes{0}, errors{0}, mismatches{0};
+    std::uint32_t last_gen[kRegions][kSlots] = {};
+    std::vector<std::thread> threads;
+    std::string first_error;
+    std::mutex mu;
+  };
+  void RunWriters(Writers& w, std::size_t index, std::uint64_t base) {
+    engine::DiskHandle disk = rt_->Disk(index);
+    for (std::uint32_t r = 0; r < Writers::kRegions; ++r) {
+      w.threads.emplace_back([&w, disk, r, base] {
+        std::mt19937 rng(r + 1);
+        std::uint32_t gen = 1;
+        std::vector<std::byte> in(4096);
+        while (!w.stop.load()) {
+          const std::uint32_t slot = rng() % Writers::kSlots;
+          const std::uint64_t off = base + (r * Writers::kSlots + slot) * 4096ull;
+          const auto data = Stamp(r, slot, gen);
+          const Status ws = runtime::SyncWrite(disk, off, data);
+          const Status rs = ws.ok() ? runtime::SyncRead(disk, off, in) : ws;
+          if (!ws.ok() || !rs.ok()) {
+            w.errors.fetch_add(1);
+            std::lock_guard<std::mutex> lock(w.mu);
+            if (w.first_error.empty()) w.first_error = (ws.ok() ? rs : ws).ToString();
+          } else if (in != data) {
+            w.mismatches.fetch_add(1);
+          }
+          // A failed write leaves the slot's content unknown: never count on it.
+          w.last_gen[r][slot] = ws.ok() ? gen : 0xffffffffu;
+          w.writes.fetch_add(1);
+          ++gen;
+        }
+      });
+    }
+  }
+  // Stops the writers and checks every slot in tgt's backing file.
+  void StopWritersAndCheckFile(Writers& w, const std::filesystem::path& file, std::uint64_t base) {
+    w.stop.store(true);
+    for (auto& t : w.threads) t.join();
+    EXPECT_EQ(w.errors.load(), 0u) << w.first_error;
+    EXPECT_EQ(w.mismatches.load(), 0u);
+    EXPECT_GT(w.writes.load(), 100u);
+    std::cout << "writes (each read back): " << w.writes.load() << "\n";
+    for (std::uint32_t r = 0; r < Writers::kRegions; ++r) {
+      for (std::uint32_t s = 0; s < Writers::kSlots; ++s) {
+        const std::uint32_t gen = w.last_gen[r][s];
+        if (gen == 0 || gen == 0xffffffffu) continue;
+        const std::uint64_t off = base + (r * Writers::kSlots + s) * 4096ull;
+        EXPECT_EQ(FileBytes(file, off, 4096), Stamp(r, s, gen))
+            << "region " << r << " slot " << s << ": the backing file does not hold generation "
+            << gen;
+      }
+    }
+  }
+
+  // Writers on the one disk at `base` while path a hangs (SIGSTOP) for
+  // `hang`; then both paths must be usable again, every write must be in
+  // the backing file, and every write of unknown fate fenced. The disk's
+  // state after.
+  engine::DiskInfo HangPathAUnderWriters(std::chrono::milliseconds hang, std::uint64_t base) {
+    EXPECT_TRUE(WaitBothPathsUsable(0, 5s));
+    Writers w;
+    RunWriters(w, 0, base);
+    std::this_thread::sleep_for(500ms);
+    a_->Signal(SIGSTOP);
+    std::this_thread::sleep_for(hang);
+    a_->Signal(SIGCONT);
+    EXPECT_TRUE(WaitBothPathsUsable(0, 15s)) << EventLog();
+    std::this_thread::sleep_for(500ms);
+    StopWritersAndCheckFile(w, tgt_.dir() / "lun300.img", base);
+    const auto d = Info(0);
+    EXPECT_GE(d.fences_recorded, 1u) << EventLog();
+    EXPECT_EQ(d.fences_lifted, d.fences_recorded) << EventLog();
+    return d;
+  }
+
+  static constexpr const char* kInitiator = "iqn.2024-01.test:openmpio-runtime";
+  Tgt tgt_;
+  std::unique_ptr<Proxy> a_, b_;
+  std::unique_ptr<runtime::Runtime> rt_;
+};
+
+TEST_F(IscsiRuntimeTest, TwoPortalsGiveOneDiskPerLuWithTwoPathsNamedByTheirNexus) {
+  Start(ConfigText("command_timeout = 5\n"));
+  const auto disks = rt_->Disks();
+  ASSERT_EQ(disks.size(), 2u);  // LUN 1 and LUN 300; LUN 0 is tgt's controller
+  const auto lu300 = Info(DiskOfSize(Tgt::kLun300Bytes));
+  const auto lu1 = Info(DiskOfSize(Tgt::kLun1Bytes));
+  for (const auto& d : {lu1, lu300}) {
+    EXPECT_TRUE(d.ready) << d.name;
+    EXPECT_EQ(d.block_size, kBlock);
+    ASSERT_EQ(d.paths.size(), 2u) << d.name;
+    EXPECT_NE(d.paths[0].id, d.paths[1].id);
+    EXPECT_EQ(d.alua, dsm::AluaSupport::kNotSupported);  // tgt: TPGS = 0
+  }
+  // Each path's DsmPathId is its I_T nexus: initiator + the ISID of that
+  // portal's session + target, no portal.
+  std::set<dsm::DsmPathId> want;
+  for (const Proxy* p : {a_.get(), b_.get()}) {
+    dsm::NexusIdentity id;
+    id.initiator_name = kInitiator;
+    id.isid = runtime::PathIsid(kInitiator, Tgt::kTarget, p->portal());
+    id.target_name = Tgt::kTarget;
+    want.insert(dsm::MakeDsmPathId(id));
+  }
+  EXPECT_EQ(want, (std::set<dsm::DsmPathId>{lu300.paths[0].id, lu300.paths[1].id}));
+  std::set<std::string> portals;
+  for (const auto& n : Nexuses()) portals.insert(n.portal);
+  EXPECT_EQ(portals, (std::set<std::string>{a_->portal(), b_->portal()}));
+
+  // LUN 300 (flat space on the wire): what we write is in its backing file.
+  std::vector<std::byte> out(64 * 1024);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = std::byte(static_cast<std::uint8_t>(i * 13 + 5));
+  const auto h = rt_->Disk(lu300.index);
+  ASSERT_TRUE(runtime::SyncWrite(h, 1 << 20, out).ok());
+  std::vector<std::byte> in(out.size());
+  ASSERT_TRUE(runtime::SyncRead(h, 1 << 20, in).ok());
+  EXPECT_EQ(in, out);
+  EXPECT_EQ(FileBytes(tgt_.dir() / "lun300.img", 1 << 20, out.size()), out);
+  EXPECT_TRUE(FileBytes(tgt_.dir() / "lun1.img", 1 << 20, out.size()) != out);
+}
+
+TEST_F(IscsiRuntimeTest, OnlyTheConfiguredLunsAreClaimed) {
+  Start(ConfigText("command_timeout = 5\n", "luns = [300]\n"));
+  const auto disks = rt_->Disks();
+  ASSERT_EQ(disks.size(), 1u);
+  EXPECT_EQ(disks[0].blocks * disks[0].block_size, Tgt::kLun300Bytes);
+}
+
+TEST_F(IscsiRuntimeTest, AKilledPathFailsOverWithoutAnErrorAndIsReinstatedWhenItReturns) {
+  Start(ConfigText("command_timeout = 5\nRetryInterval = 1\n", "luns = [300]\n"));
+  ASSERT_TRUE(WaitBothPathsUsable(0, 5s));
+  Writers w;
+  RunWriters(w, 0, 4 << 20);
+  std::this_thread::sleep_for(500ms);
+  const int port = a_->port();
+  a_->Kill();  // connection reset: every command on it is lost
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_GE(EventsWith("connection lost"), 1u) << EventLog();
+  ASSERT_TRUE(a_->Start(port));
+  EXPECT_TRUE(WaitBothPathsUsable(0, 10s)) << EventLog();
+  std::this_thread::sleep_for(500ms);
+  StopWritersAndCheckFile(w, tgt_.dir() / "lun300.img", 4 << 20);
+  std::uint64_t reinstated = 0;
+  for (const auto& n : Nexuses()) reinstated += n.reinstatements;
+  EXPECT_GE(reinstated, 1u);
+  std::cout << "events:\n" << EventLog();
+}
+
+// SIGSTOP: the path hangs with writes in flight. They are re-sent on the
+// other path at once (the hedge) and become writes of unknown fate; an
+// overlapping newer write waits until the target fences the old copy — by
+// the answer to our ABORT TASK or by the reinstatement of the session —, so
+// when the stopped proxy lets the old copy through, it lands before, not
+// after, the newer one.
+TEST_F(IscsiRuntimeTest, AHungPathsWritesAreFencedBeforeAnOverlappingWriteGoes) {
+  Start(ConfigText("command_timeout = 2\nRetryInterval = 1\nPDORemovePeriod = 20\n",
+                   "luns = [300]\n"));
+  const auto d = HangPathAUnderWriters(3s, 8 << 20);
+  EXPECT_EQ(d.unknown_fate_writes, 0u);
+  EXPECT_EQ(d.fence_failed_writes, 0u);
+  EXPECT_GE(EventsWith("has an unknown fate"), 1u) << EventLog();
+  EXPECT_GE(
+      EventsWith("fenced by ABORT TASK answered") + EventsWith("fenced by session reinstatement"),
+      1u)
+      << EventLog();
+  std::cout << "events:\n" << EventLog();
+}
+
+// A hang shorter than the command timeout: the hedge re-sends the hung
+// writes elsewhere after 500 ms and asks ABORT TASK for their first copies;
+// when the path resumes, the target runs each first copy (it came first on
+// the connection) and answers TASK DOES NOT EXIST: the fence, without a
+// session reinstatement.
+TEST_F(IscsiRuntimeTest, AShortHangIsFencedByTheAnswersToAbortTask) {
+  Start(ConfigText("command_timeout = 10\nRetryInterval = 1\nhedge_floor_ms = 500\n",
+                   "luns = [300]\n"));
+  HangPathAUnderWriters(1500ms, 12 << 20);
+  EXPECT_GE(EventsWith("fenced by ABORT TASK answered"), 1u) << EventLog();
+  EXPECT_EQ(EventsWith("fenced by session reinstatement"), 0u) << EventLog();
+  std::uint64_t reinstated = 0;
+  for (const auto& n : Nexuses()) reinstated += n.reinstatements;
+  EXPECT_GE(reinstated, 1u);  // the hedge failed the path; the probe brought it back
+}
+
+// A portal that accepts TCP and never answers the login (a stopped socat),
+// and one whose SYNs are dropped (nftables on lo): each is bounded by the
+// login timeout, the other path carries the disk meanwhile, and the silent
+// one becomes a path of the disk once it answers.
+TEST_F(IscsiRuntimeTest, SilentPortalsAreBoundedByTheLoginTimeoutAndJoinWhenTheyAnswer) {
+  b_->Signal(SIGSTOP);
+  const auto t0 = std::chrono::steady_clock::now();
+  Start(ConfigText("command_timeout = 5\nRetryInterval = 1\n", "luns = [300]\n"));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 5s);  // login_timeout = 2 s, not libiscsi's minutes
+  ASSERT_EQ(rt_->Disks().size(), 1u);
+  EXPECT_EQ(Info(0).paths.size(), 1u);
+  std::vector<std::byte> out(8192, std::byte{0x5a}), in(8192);
+  const auto h = rt_->Disk(0);
+  ASSERT_TRUE(runtime::SyncWrite(h, 0, out).ok());
+  ASSERT_TRUE(runtime::SyncRead(h, 0, in).ok());
+  EXPECT_EQ(in, out);
+  b_->Signal(SIGCONT);
+  EXPECT_TRUE(WaitBothPathsUsable(0, 10s)) << EventLog();
+  rt_->Stop();
+  rt_.reset();
+
+  testing::SynDrop drop;
+  const int dead = testing::FreePort();
+  if (!testing::HaveTool("nft")) GTEST_SKIP() << "nft not installed";
+  const std::string why = drop.Start(dead);
+  if (!why.empty()) GTEST_SKIP() << why;
+  const std::string text = "[management]\nenabled = false\n\n[[target]]\nname = \"" +
+                           std::string(Tgt::kTarget) +
+                           "\"\nportals = [\"127.0.0.1:" + std::to_string(dead) + "\", \"" +
+                           a_->portal() + "\"]\nlogin_timeout = 2\nluns = [300]\n";
+  const auto t1 = std::chrono::steady_clock::now();
+  Start(text);
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 5s);
+  ASSERT_EQ(rt_->Disks().size(), 1u);
+  EXPECT_EQ(Info(0).paths.size(), 1u);
+  ASSERT_TRUE(runtime::SyncRead(rt_->Disk(0), 0, in).ok());
+  EXPECT_EQ(in, out);
+}
+
+}  // namespace
+}  // namespace openmpio::transport::iscsi
