@@ -132,4 +132,24 @@ Config DemoConfig() {
   return c;
 }
 
+std::optional<HeaderDigest> HeaderDigestFromName(std::string_view name) {
+  for (const HeaderDigest d :
+       {HeaderDigest::kNone, HeaderDigest::kCrc32c, HeaderDigest::kPreferCrc32c}) {
+    if (name == HeaderDigestName(d)) return d;
+  }
+  return std::nullopt;
+}
+
+const char* HeaderDigestName(HeaderDigest d) noexcept {
+  switch (d) {
+    case HeaderDigest::kNone:
+      return "none";
+    case HeaderDigest::kCrc32c:
+      return "crc32c";
+    case HeaderDigest::kPreferCrc32c:
+      return "prefer-crc32c";
+  }
+  return "none";
+}
+
 }  // namespace openmpio::config

@@ -147,6 +147,15 @@ struct DiskConfig {
   friend bool operator==(const DiskConfig&, const DiskConfig&) = default;
 };
 
+enum class HeaderDigest : std::uint8_t {
+  kNone,          // "none": HeaderDigest=None
+  kCrc32c,        // "crc32c": CRC32C only (a target without it refuses the login)
+  kPreferCrc32c,  // "prefer-crc32c": CRC32C,None
+};
+// "none", "crc32c", "prefer-crc32c"; nullopt for anything else.
+[[nodiscard]] std::optional<HeaderDigest> HeaderDigestFromName(std::string_view name);
+[[nodiscard]] const char* HeaderDigestName(HeaderDigest d) noexcept;
+
 struct IscsiTargetConfig {
   std::string name;                  // iqn.... / eui.... / naa....
   std::vector<std::string> portals;  // "host:port" (port default 3260 when omitted)
@@ -158,6 +167,18 @@ struct IscsiTargetConfig {
   // (1..100) fail the path.
   std::uint32_t nop_interval = 5;
   std::uint32_t nop_missed = 3;
+  // CHAP (RFC 7143 12.1.3; MD5, the one algorithm of libiscsi 1.19): we
+  // answer the target's challenge as chap_username / chap_secret; with
+  // target_chap_username / target_chap_secret too, the target must answer
+  // ours (mutual). A file holding a secret must not be world-readable
+  // (LoadConfig). Secrets are never put in a message.
+  std::string chap_username;
+  std::string chap_secret;
+  std::string target_chap_username;
+  std::string target_chap_secret;
+  // Header digest (RFC 7143 13.1) offered at login; libiscsi 1.19 has no
+  // data digest.
+  HeaderDigest header_digest = HeaderDigest::kNone;
   KeyOrigins origins;  // "": the [[target]] table
   friend bool operator==(const IscsiTargetConfig&, const IscsiTargetConfig&) = default;
 };
@@ -218,7 +239,8 @@ struct Config {
   std::vector<ClaimRule> claim;
   std::vector<MergeRule> merge;
   std::vector<DiskConfig> disks;
-  // Exactly one of the two is used: targets non-empty xor sim set.
+  // At least one of the two: [[target]]s (real storage), the embedded array,
+  // or both side by side.
   std::vector<IscsiTargetConfig> targets;
   std::optional<SimConfig> sim;
   friend bool operator==(const Config&, const Config&) = default;

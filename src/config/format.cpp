@@ -213,6 +213,16 @@ std::string FormatConfig(const Config& c) {
     o += "login_timeout = " + Num(tg.login_timeout) + "\n";
     o += "nop_interval = " + Num(tg.nop_interval) + "\n";
     o += "nop_missed = " + Num(tg.nop_missed) + "\n";
+    o += "header_digest = " + Str(HeaderDigestName(tg.header_digest)) + "\n";
+    // Written back as they were: the file is made with mode 0600 (below).
+    if (!tg.chap_username.empty()) {
+      o += "chap_username = " + Str(tg.chap_username) + "\n";
+      o += "chap_secret = " + Str(tg.chap_secret) + "\n";
+    }
+    if (!tg.target_chap_username.empty()) {
+      o += "target_chap_username = " + Str(tg.target_chap_username) + "\n";
+      o += "target_chap_secret = " + Str(tg.target_chap_secret) + "\n";
+    }
   }
   if (c.sim) {
     const SimConfig& s = *c.sim;

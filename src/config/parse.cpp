@@ -1,13 +1,17 @@
 // ParseConfig / LoadConfig: toml++ reads the text; the walker (walker.h)
 // walks the resulting tree section by section, checking every key against the
 // list of known ones, every value's type and range, and the cross-checks
-// (duplicate aliases and portals, [sim] xor [[target]]). This file holds the
+// (duplicate aliases and portals, [sim] or [[target]] or both). This file holds the
 // top level and every section but [sim] (parse_sim.cpp). The first mistake
 // stops the walk and becomes the only result: a Status whose message is
 // "FILE:LINE:COL: dotted.key: what". toml++ throws on syntax errors; that is
 // caught here, so no exception leaves this file.
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -286,6 +290,54 @@ std::optional<std::string> NormalizePortal(std::string_view s) {
   return std::string(host) + ":" + std::to_string(value);
 }
 
+// RFC 7143 12.1.3: CHAP names and secrets are at most 255 bytes here (the
+// initiator's buffers in libiscsi 1.19); a secret is never quoted back.
+constexpr std::size_t kMaxChapChars = 255;
+
+bool ChapSecret(Walker& w, const toml::table& t, std::string_view p, std::string_view key,
+                std::string* out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return true;
+  const auto* s = n->as_string();
+  if (s == nullptr) return w.WrongType(*n, Dotted(p, key), "a string");
+  const std::string& v = s->get();
+  if (v.empty() || v.size() > kMaxChapChars) {
+    return w.Fail(*n, Dotted(p, key),
+                  "a secret of 1.." + std::to_string(kMaxChapChars) + " characters is needed");
+  }
+  *out = v;
+  return true;
+}
+
+// A name goes with a secret, in each direction; mutual CHAP needs ours too.
+bool ParseChap(Walker& w, const toml::table& t, std::string_view p, IscsiTargetConfig* c) {
+  if (!w.String(t, p, "chap_username", &c->chap_username, kMaxChapChars, false, true) ||
+      !ChapSecret(w, t, p, "chap_secret", &c->chap_secret) ||
+      !w.String(t, p, "target_chap_username", &c->target_chap_username, kMaxChapChars, false,
+                true) ||
+      !ChapSecret(w, t, p, "target_chap_secret", &c->target_chap_secret)) {
+    return false;
+  }
+  const auto pair = [&](const std::string& name, const std::string& secret,
+                        std::string_view name_key, std::string_view secret_key) {
+    if (name.empty() == secret.empty()) return true;
+    const std::string_view missing = name.empty() ? name_key : secret_key;
+    return w.Fail(
+        t, Dotted(p, missing),
+        "missing: " + std::string(name_key) + " and " + std::string(secret_key) + " go together");
+  };
+  if (!pair(c->chap_username, c->chap_secret, "chap_username", "chap_secret") ||
+      !pair(c->target_chap_username, c->target_chap_secret, "target_chap_username",
+            "target_chap_secret")) {
+    return false;
+  }
+  if (!c->target_chap_username.empty() && c->chap_username.empty()) {
+    return w.Fail(t, Dotted(p, "chap_username"),
+                  "missing: mutual CHAP (target_chap_*) needs chap_username and chap_secret");
+  }
+  return true;
+}
+
 bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>* out) {
   std::vector<const toml::table*> tables;
   if (!w.Tables(n, "target", &tables)) return false;
@@ -297,14 +349,25 @@ bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>
     std::vector<const toml::node*> nodes;
     if (!w.CheckKeys(t, p,
                      {"name", "portals", "initiator_name", "luns", "login_timeout", "nop_interval",
-                      "nop_missed"}) ||
+                      "nop_missed", "chap_username", "chap_secret", "target_chap_username",
+                      "target_chap_secret", "header_digest"}) ||
         !w.String(t, p, "name", &c.name, 223, true, true) ||  // RFC 7143 4.2.7.1: <= 223 bytes
         !w.String(t, p, "initiator_name", &c.initiator_name, 223, false, true) ||
         !w.StringArray(t, p, "portals", &c.portals, &nodes) ||
         !w.Unsigned(t, p, "login_timeout", &c.login_timeout, 1, dsm::kMaxSettingSeconds) ||
         !w.Unsigned(t, p, "nop_interval", &c.nop_interval, 0, dsm::kMaxSettingSeconds) ||
-        !w.Unsigned(t, p, "nop_missed", &c.nop_missed, 1, 100)) {
+        !w.Unsigned(t, p, "nop_missed", &c.nop_missed, 1, 100) || !ParseChap(w, t, p, &c)) {
       return false;
+    }
+    if (const auto* hd = t.get("header_digest")) {
+      const auto* s = hd->as_string();
+      if (s == nullptr) return w.WrongType(*hd, Dotted(p, "header_digest"), "a string");
+      const auto d = HeaderDigestFromName(s->get());
+      if (!d) {
+        return w.Fail(*hd, Dotted(p, "header_digest"),
+                      Quoted(s->get()) + " is not one of none, crc32c, prefer-crc32c");
+      }
+      c.header_digest = *d;
     }
     c.origins.at[""] = w.Where(t.source(), p);
     if (!names.insert(c.name).second) {
@@ -380,10 +443,6 @@ Expected<Config> Walk(const toml::table& root, std::string_view name) {
   }
   const toml::node* targets = root.get("target");
   const toml::node* sim = root.get("sim");
-  if (targets != nullptr && sim != nullptr) {
-    w.Fail(*sim, "sim", "[sim] and [[target]] are both present; use one of them");
-    return fail();
-  }
   if (targets == nullptr && sim == nullptr) {
     w.Fail(toml::source_region{{1, 1}, {1, 1}, nullptr}, "",
            "neither [sim] nor [[target]]: say which array to use");
@@ -403,7 +462,9 @@ Expected<Config> Walk(const toml::table& root, std::string_view name) {
         !timers->as_table()->contains("hedge_floor_ms")) {
       c.timers.hedge_floor_ms = kTargetHedgeFloorMs;
     }
-  } else {
+  }
+  // Beside real storage or alone: the embedded array.
+  if (sim != nullptr) {
     SimConfig s;
     if (!w.Table(*sim, "sim", &t) || !ParseSim(w, *t, &s)) return fail();
     c.sim = std::move(s);
@@ -440,7 +501,22 @@ Expected<Config> LoadConfig(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return MakeUnexpected(InvalidParameter(path + ": cannot read"));
-  return ParseConfig(text.str(), path);
+  auto config = ParseConfig(text.str(), path);
+  if (!config) return config;
+  // A CHAP secret in a file everyone may read is a secret no more.
+  struct stat st {};
+  const bool secret =
+      std::any_of(config->targets.begin(), config->targets.end(), [](const IscsiTargetConfig& t) {
+        return !t.chap_secret.empty() || !t.target_chap_secret.empty();
+      });
+  if (secret && ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return MakeUnexpected(InvalidParameter(path +
+                                           ": holds a CHAP secret but is readable by every " +
+                                           "user (mode " + mode + "); chmod o-r " + path));
+  }
+  return config;
 }
 
 }  // namespace openmpio::config

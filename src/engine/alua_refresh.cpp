@@ -69,8 +69,7 @@ Status RtpgStatus(const transport::Result& r, const char* what) {
 
 }  // namespace
 
-void Engine::Impl::StartRefreshWith(DiskRuntime& d, std::size_t attempt,
-                                    std::uint32_t allocation) {
+void Engine::Impl::StartRefreshWith(DiskRuntime& d, std::size_t attempt, std::uint32_t allocation) {
   // Candidates: online paths first, then any other path whose nexus is up.
   std::vector<std::uint32_t> order;
   for (int pass = 0; pass < 2; ++pass) {
@@ -90,9 +89,9 @@ void Engine::Impl::StartRefreshWith(DiskRuntime& d, std::size_t attempt,
   };
   if (attempt >= order.size()) {
     if (order.empty()) {
-      dp->refresh_status = Status(NtStatus::kDeviceNotReady,
-                                  "REPORT TARGET PORT GROUPS: no path of disk " + d.name +
-                                      " can carry commands");
+      dp->refresh_status =
+          Status(NtStatus::kDeviceNotReady,
+                 "REPORT TARGET PORT GROUPS: no path of disk " + d.name + " can carry commands");
     }
     finish(false);  // nobody answered: the waiters re-dispatch on what we know
     return;
@@ -103,70 +102,70 @@ void Engine::Impl::StartRefreshWith(DiskRuntime& d, std::size_t attempt,
   scsi::RtpgCdb rc;
   rc.format = scsi::RtpgFormat::kExtended;
   rc.allocation_length = allocation;
-  IssueCommand(
-      n, lun, scsi::BuildRtpgCdb(rc), allocation,
-      [this, dp, attempt, allocation, finish](const transport::Result& r,
-                                              std::span<const std::byte> data) {
-        const bool good = r.outcome == transport::Outcome::kCompleted &&
-                          r.status == scsi::ScsiStatus::kGood;
-        auto parsed = good ? scsi::ParseRtpg(data, allocation)
-                           : scsi::ParseResult<scsi::RtpgData>(
-                                 scsi::Fail(scsi::ParseErrc::kEmpty, 0, "RTPG failed"));
-        if (parsed && parsed->truncated) {
-          const std::uint64_t want = parsed->required_allocation_length;
-          if (want > allocation && want <= kRtpgMaxAllocation) {
-            StartRefreshWith(*dp, attempt, static_cast<std::uint32_t>(want));
-          } else {
-            dp->refresh_status = RtpgStatus(r, "answer longer than it claims or than 1 MiB");
-            StartRefreshWith(*dp, attempt + 1, scsi::kRtpgInitialAllocation);
-          }
-          return;
-        }
-        if (!parsed) {
-          dp->refresh_status = RtpgStatus(r, good ? "answer not understood" : "failed");
-          StartRefreshWith(*dp, attempt + 1, scsi::kRtpgInitialAllocation);
-          return;
-        }
-        std::vector<dsm::LuGroupState> states;
-        for (const scsi::TargetPortGroupDescriptor& g : parsed->groups) {
-          dsm::LuGroupState s;
-          s.tpg_id = g.target_port_group;
-          s.state = g.state;
-          s.preferred = g.pref;
-          s.supported = g.supported;
-          states.push_back(s);
-          // Group membership is the target device's (topology.h); paths that
-          // reported no group in VPD 0x83 take it from RTPG.
-          auto& groups = dp->disk->device->groups;
-          dsm::TargetPortGroup* tg = nullptr;
-          for (auto& existing : groups) {
-            if (existing.id == g.target_port_group) tg = &existing;
-          }
-          if (tg == nullptr) {
-            groups.push_back(dsm::TargetPortGroup{g.target_port_group, {}});
-            tg = &groups.back();
-          }
-          tg->relative_target_ports = g.relative_target_ports;
-          for (dsm::Path& p : dp->disk->paths) {
-            if (p.tpg_id) continue;
-            for (std::uint16_t port : g.relative_target_ports) {
-              if (port == p.relative_target_port) p.tpg_id = g.target_port_group;
-            }
-          }
-        }
-        // ALUA change per (LU, group) (DESIGN.md "Events").
-        for (const dsm::LuGroupState& g : states) {
-          const dsm::LuGroupState* old = dp->disk->GroupState(g.tpg_id);
-          if (old != nullptr && old->state != g.state) {
-            RecordEvent(dp, "ALUA: target port group " + std::to_string(g.tpg_id) + " " +
-                                scsi::AccessStateName(old->state) + " -> " +
-                                scsi::AccessStateName(g.state));
-          }
-        }
-        dp->disk->UpdateGroups(states, parsed->implicit_transition_time, NowMs());
-        Publish(*dp);
-        finish(true);
-      });
+  IssueCommand(n, lun, scsi::BuildRtpgCdb(rc), allocation,
+               [this, dp, attempt, allocation, finish](const transport::Result& r,
+                                                       std::span<const std::byte> data) {
+                 const bool good = r.outcome == transport::Outcome::kCompleted &&
+                                   r.status == scsi::ScsiStatus::kGood;
+                 auto parsed = good ? scsi::ParseRtpg(data, allocation)
+                                    : scsi::ParseResult<scsi::RtpgData>(
+                                          scsi::Fail(scsi::ParseErrc::kEmpty, 0, "RTPG failed"));
+                 if (parsed && parsed->truncated) {
+                   const std::uint64_t want = parsed->required_allocation_length;
+                   if (want > allocation && want <= kRtpgMaxAllocation) {
+                     StartRefreshWith(*dp, attempt, static_cast<std::uint32_t>(want));
+                   } else {
+                     dp->refresh_status =
+                         RtpgStatus(r, "answer longer than it claims or than 1 MiB");
+                     StartRefreshWith(*dp, attempt + 1, scsi::kRtpgInitialAllocation);
+                   }
+                   return;
+                 }
+                 if (!parsed) {
+                   dp->refresh_status = RtpgStatus(r, good ? "answer not understood" : "failed");
+                   StartRefreshWith(*dp, attempt + 1, scsi::kRtpgInitialAllocation);
+                   return;
+                 }
+                 std::vector<dsm::LuGroupState> states;
+                 for (const scsi::TargetPortGroupDescriptor& g : parsed->groups) {
+                   dsm::LuGroupState s;
+                   s.tpg_id = g.target_port_group;
+                   s.state = g.state;
+                   s.preferred = g.pref;
+                   s.supported = g.supported;
+                   states.push_back(s);
+                   // Group membership is the target device's (topology.h); paths that
+                   // reported no group in VPD 0x83 take it from RTPG.
+                   auto& groups = dp->disk->device->groups;
+                   dsm::TargetPortGroup* tg = nullptr;
+                   for (auto& existing : groups) {
+                     if (existing.id == g.target_port_group) tg = &existing;
+                   }
+                   if (tg == nullptr) {
+                     groups.push_back(dsm::TargetPortGroup{g.target_port_group, {}});
+                     tg = &groups.back();
+                   }
+                   tg->relative_target_ports = g.relative_target_ports;
+                   for (dsm::Path& p : dp->disk->paths) {
+                     if (p.tpg_id) continue;
+                     for (std::uint16_t port : g.relative_target_ports) {
+                       if (port == p.relative_target_port) p.tpg_id = g.target_port_group;
+                     }
+                   }
+                 }
+                 // ALUA change per (LU, group) (DESIGN.md "Events").
+                 for (const dsm::LuGroupState& g : states) {
+                   const dsm::LuGroupState* old = dp->disk->GroupState(g.tpg_id);
+                   if (old != nullptr && old->state != g.state) {
+                     RecordEvent(dp, "ALUA: target port group " + std::to_string(g.tpg_id) + " " +
+                                         scsi::AccessStateName(old->state) + " -> " +
+                                         scsi::AccessStateName(g.state));
+                   }
+                 }
+                 dp->disk->UpdateGroups(states, parsed->implicit_transition_time, NowMs());
+                 Publish(*dp);
+                 finish(true);
+               });
 }
 
 bool Engine::Impl::NeedsAluaPoll(const DiskRuntime& d) const {

@@ -25,7 +25,8 @@ struct ControlCommand {
 // ask again.
 bool Transient(const transport::Result& r) {
   if (r.outcome != transport::Outcome::kCompleted) return false;
-  if (r.status == scsi::ScsiStatus::kBusy || r.status == scsi::ScsiStatus::kTaskSetFull) return true;
+  if (r.status == scsi::ScsiStatus::kBusy || r.status == scsi::ScsiStatus::kTaskSetFull)
+    return true;
   if (r.status != scsi::ScsiStatus::kCheckCondition) return false;
   const auto sense = scsi::ParseSense(r.sense_bytes());
   return sense && sense->key == scsi::SenseKey::kUnitAttention;
@@ -67,8 +68,7 @@ void Issue(Engine::Impl& engine, NexusRuntime& n, ControlCommand* cc, std::uint6
   cc->command.lun = lun;
   cc->command.cdb = cdb;
   cc->command.timeout_ms = static_cast<std::uint32_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(engine.config.command_timeout)
-          .count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(engine.config.command_timeout).count());
   cc->done = std::move(done);
   cc->attempts_left = attempts_left;
   std::weak_ptr<bool> token = engine.alive;

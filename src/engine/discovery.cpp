@@ -57,6 +57,7 @@ void Engine::Impl::StartDiscovery(NexusRuntime& n) {
     np->last_state = np->transport->state();
     if (!s.ok()) {
       // Not a path yet: retried by the monitor, which rediscovers on login.
+      NoteLoginFailure(*np, s);
       np->discovered = true;
       --discovering;
       np->failed = true;

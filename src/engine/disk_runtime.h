@@ -134,6 +134,7 @@ struct NexusRuntime {
   TimePoint probe_due{};
   Duration backoff{0};  // next probe delay (back-off)
   transport::NexusState last_state = transport::NexusState::kDisconnected;  // seen via control
+  std::string last_login_error;  // the last failed login's reason, told once
   // Marginal paths (path_monitor.cpp): failure times within the window, and
   // the end of a hold.
   std::deque<TimePoint> failure_times;

@@ -254,6 +254,7 @@ struct Engine::Impl {
   void VerifyLus(NexusRuntime& n, std::size_t i, bool reinstate);
   void Reinstate(NexusRuntime& n);
   void OnNexusState(NexusRuntime& n, transport::NexusState s);
+  void NoteLoginFailure(NexusRuntime& n, const Status& s);
   void ScheduleVerification();
   [[nodiscard]] bool AnyDiskWithoutPath(const NexusRuntime& n) const;
   // Marginal paths: a failure of `n` now; whether `n` must stay out now.

@@ -201,6 +201,7 @@ void Engine::Impl::OnAbortAnswer(DiskRuntime& d, std::uint64_t entry_id, transpo
 }
 
 void Engine::Impl::OnSessionEstablished(NexusRuntime& n) {
+  n.last_login_error.clear();  // a later failure is news again
   const std::uint64_t now_session = n.session.load(std::memory_order_relaxed);
   for (auto& dp : disks) {
     std::vector<std::uint64_t> ids;

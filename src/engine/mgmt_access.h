@@ -35,7 +35,7 @@ namespace openmpio::engine {
 // is copied too (the engine's refresh rewrites its groups); the Nexus objects
 // stay shared (their counters are atomics).
 struct DiskCopy {
-  std::string designator;  // DesignatorText of the LU designator
+  std::string designator;       // DesignatorText of the LU designator
   std::string vendor, product;  // INQUIRY, as discovery stored them
   dsm::Disk disk;
   // The selection the published snapshot was built from; when nothing was

@@ -143,6 +143,7 @@ void Engine::Impl::Probe(NexusRuntime& n) {
   auto after_login = [this, np](const Status& s) {
     np->last_state = np->transport->state();
     if (!s.ok()) {
+      NoteLoginFailure(*np, s);
       np->probing = false;
       np->backoff = std::min<Duration>(np->backoff * 2, config.path_recovery_interval);
       ScheduleProbe(*np);
@@ -254,6 +255,16 @@ void Engine::Impl::VerifyLus(NexusRuntime& n, std::size_t i, bool reinstate) {
                  });
   };
   (*step)(i);
+}
+
+// A login that fails (refused, timed out, CHAP rejected) is told once per
+// reason, not at every probe: the operator sees why a path is missing.
+void Engine::Impl::NoteLoginFailure(NexusRuntime& n, const Status& s) {
+  if (s.message() == n.last_login_error) return;
+  n.last_login_error = s.message();
+  const transport::NexusAddress& a = n.transport->address();
+  RecordEvent(nullptr, "path " + dsm::PathIdText(n.nexus->id) + " (" + a.portal + ", " +
+                           a.target_name + "): login failed: " + s.ToString());
 }
 
 void Engine::Impl::OnNexusState(NexusRuntime& n, transport::NexusState s) {

@@ -103,6 +103,22 @@ std::uint64_t PathIsid(const std::string& initiator, const std::string& target,
   return kRandomFormat | (h.value() & 0xFF'FFFF'FFFFULL);        // B, C and D
 }
 
+namespace {
+
+iscsi_header_digest ToHeaderDigest(config::HeaderDigest d) {
+  switch (d) {
+    case config::HeaderDigest::kNone:
+      return ISCSI_HEADER_DIGEST_NONE;
+    case config::HeaderDigest::kCrc32c:
+      return ISCSI_HEADER_DIGEST_CRC32C;
+    case config::HeaderDigest::kPreferCrc32c:
+      return ISCSI_HEADER_DIGEST_CRC32C_NONE;
+  }
+  return ISCSI_HEADER_DIGEST_NONE;
+}
+
+}  // namespace
+
 std::vector<IscsiPath> ToIscsiPaths(const config::Config& config, Duration command_timeout) {
   std::vector<IscsiPath> paths;
   for (const config::IscsiTargetConfig& t : config.targets) {
@@ -118,6 +134,11 @@ std::vector<IscsiPath> ToIscsiPaths(const config::Config& config, Duration comma
       p.options.command_timeout = command_timeout;
       p.options.nop_interval = std::chrono::seconds(t.nop_interval);
       p.options.nop_missed_limit = t.nop_missed;
+      p.options.header_digest = ToHeaderDigest(t.header_digest);
+      p.options.chap_username = t.chap_username;
+      p.options.chap_secret = t.chap_secret;
+      p.options.target_chap_username = t.target_chap_username;
+      p.options.target_chap_secret = t.target_chap_secret;
       p.use.luns = t.luns;
       paths.push_back(std::move(p));
     }

@@ -49,10 +49,10 @@ Status TargetsProblem(const std::vector<config::IscsiTargetConfig>& targets) {
 }  // namespace
 
 Status Preflight(const config::Config& config) {
-  // Runtime::Start calls this first too. The configuration admits [sim] or
-  // [[target]], not both (config/parse.cpp).
-  if (!config.targets.empty()) return TargetsProblem(config.targets);
+  // Runtime::Start calls this first too. [[target]]s, [sim], or both.
+  if (Status s = TargetsProblem(config.targets); !s.ok()) return s;
   if (!config.sim) {
+    if (!config.targets.empty()) return OkStatus();
     return InvalidParameter("the configuration has neither [sim] nor [[target]]: nothing to serve");
   }
   const config::SimConfig& sim = *config.sim;

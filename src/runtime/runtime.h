@@ -26,7 +26,7 @@
 //
 // Transports: [sim] (the embedded array, one SimNexus per port) or
 // [[target]] (one IscsiNexus per portal of each target: runtime/from_config.h
-// ToIscsiPaths), never both (the configuration refuses it).
+// ToIscsiPaths), or both: the embedded array beside real storage.
 #pragma once
 
 #include <chrono>

@@ -144,8 +144,16 @@ void IscsiNexus::StartConnect() {
     bad = "target name '" + address_.target_name + "': " + LibiscsiError(ctx_);
   } else if (iscsi_set_session_type(ctx_, ISCSI_SESSION_NORMAL) != 0) {
     bad = "session type: " + LibiscsiError(ctx_);
-  } else if (iscsi_set_header_digest(ctx_, ISCSI_HEADER_DIGEST_NONE_CRC32C) != 0) {
+  } else if (iscsi_set_header_digest(ctx_, options_.header_digest) != 0) {
     bad = "header digest: " + LibiscsiError(ctx_);
+  } else if (!options_.chap_username.empty() &&
+             iscsi_set_initiator_username_pwd(ctx_, options_.chap_username.c_str(),
+                                              options_.chap_secret.c_str()) != 0) {
+    bad = "CHAP user '" + options_.chap_username + "' refused by libiscsi";
+  } else if (!options_.target_chap_username.empty() &&
+             iscsi_set_target_username_pwd(ctx_, options_.target_chap_username.c_str(),
+                                           options_.target_chap_secret.c_str()) != 0) {
+    bad = "mutual CHAP user '" + options_.target_chap_username + "' refused by libiscsi";
   } else if (!SetIsid(ctx_, address_.isid)) {
     bad = "ISID 0x" + [this] {
       char buf[20];

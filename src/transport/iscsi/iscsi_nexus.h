@@ -84,6 +84,14 @@ struct IscsiNexusOptions {
   // This many NOP-Outs in a row unanswered, one interval apart, fail the
   // session (so a silent target is noticed within (limit + 1) intervals).
   std::uint32_t nop_missed_limit = 3;
+  // Offered at login (RFC 7143 13.1): None,CRC32C unless told.
+  iscsi_header_digest header_digest = ISCSI_HEADER_DIGEST_NONE_CRC32C;
+  // CHAP (MD5): ours when chap_username is set; the target's too (mutual)
+  // when target_chap_username is set. Never put in a message.
+  std::string chap_username;
+  std::string chap_secret;
+  std::string target_chap_username;
+  std::string target_chap_secret;
   // Slots made at construction (more are made on demand).
   std::size_t initial_slots = 64;
 };

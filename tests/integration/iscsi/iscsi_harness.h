@@ -148,6 +148,39 @@ class Tgt {
     return "";
   }
 
+  // Adds LUN `lun` of `bytes` (a new backing file) to the running target,
+  // or removes it, as an administrator would; "" when done, else why not.
+  // tgt then raises REPORTED LUNS DATA HAS CHANGED (3F/0E) on every LU of
+  // every I_T nexus.
+  std::string AddLu(int lun, std::uint64_t bytes) {
+    const std::string file = dir_.path().string() + "/lun" + std::to_string(lun) + ".img";
+    return Admin("truncate -s " + std::to_string(bytes) + " " + file + " && tgtadm -C " +
+                 std::to_string(ctl_) + " --lld iscsi --op new --mode logicalunit --tid 1 --lun " +
+                 std::to_string(lun) + " -b " + file);
+  }
+  // CHAP on target 1: initiators must log in as user/secret; with a
+  // target_user, the target answers the initiator's challenge as that one
+  // (mutual). "" when done.
+  std::string RequireChap(const std::string& user, const std::string& secret,
+                          const std::string& target_user = "",
+                          const std::string& target_secret = "") {
+    const std::string adm = "tgtadm -C " + std::to_string(ctl_) + " --lld iscsi ";
+    std::string why =
+        Admin(adm + "--op new --mode account --user " + user + " --password " + secret + " && " +
+              adm + "--op bind --mode account --tid 1 --user " + user);
+    if (why.empty() && !target_user.empty()) {
+      why = Admin(adm + "--op new --mode account --user " + target_user + " --password " +
+                  target_secret + " && " + adm +
+                  "--op bind --mode account --tid 1 --outgoing --user " + target_user);
+    }
+    return why;
+  }
+  std::string RemoveLu(int lun) {
+    return Admin("tgtadm -C " + std::to_string(ctl_) +
+                 " --lld iscsi --op delete --mode logicalunit --tid 1 --lun " +
+                 std::to_string(lun));
+  }
+
   void Stop() {
     if (pid_ <= 0) return;
     // tgtd ignores SIGTERM while it has targets (LAB.md).
@@ -170,6 +203,11 @@ class Tgt {
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
+  static std::string Admin(const std::string& cmd) {
+    const auto r = openmpio::testing::RunTool(cmd);
+    return r.exit_code == 0 ? "" : cmd + ": " + r.output;
+  }
+
   openmpio::testing::TempDir dir_;
   pid_t pid_ = -1;
   int port_ = -1;

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -262,6 +263,29 @@ TEST_F(IscsiRuntimeTest, TwoPortalsGiveOneDiskPerLuWithTwoPathsNamedByTheirNexus
   EXPECT_TRUE(FileBytes(tgt_.dir() / "lun1.img", 1 << 20, out.size()) != out);
 }
 
+// The embedded array beside real storage: each disk from one of them.
+TEST_F(IscsiRuntimeTest, TheEmbeddedArrayServesBesideATarget) {
+  Start(ConfigText("command_timeout = 5\n", "luns = [300]\n") +
+        "\n[sim]\n[[sim.port]]\nrelative_target_port = 1\ntarget_port_group = 1\n"
+        "[[sim.port]]\nrelative_target_port = 2\ntarget_port_group = 1\n"
+        "[[sim.lu]]\nlun = 0\nsize = \"16MiB\"\nowner_group = 1\n");
+  const auto disks = rt_->Disks();
+  ASSERT_EQ(disks.size(), 2u);
+  const auto lu300 = Info(DiskOfSize(Tgt::kLun300Bytes));
+  const auto sim = Info(DiskOfSize(16u << 20));
+  EXPECT_EQ(lu300.paths.size(), 2u);
+  EXPECT_EQ(sim.paths.size(), 2u);
+  EXPECT_EQ(sim.alua, dsm::AluaSupport::kImplicitAndExplicit);  // the sim's TPGS default
+
+  std::vector<std::byte> out(8192, std::byte{0x77}), in(8192);
+  for (const std::size_t d : {lu300.index, sim.index}) {
+    ASSERT_TRUE(runtime::SyncWrite(rt_->Disk(d), 0, out).ok());
+    ASSERT_TRUE(runtime::SyncRead(rt_->Disk(d), 0, in).ok());
+    EXPECT_EQ(in, out);
+  }
+  EXPECT_EQ(FileBytes(tgt_.dir() / "lun300.img", 0, out.size()), out);
+}
+
 TEST_F(IscsiRuntimeTest, OnlyTheConfiguredLunsAreClaimed) {
   Start(ConfigText("command_timeout = 5\n", "luns = [300]\n"));
   const auto disks = rt_->Disks();
@@ -323,6 +347,124 @@ TEST_F(IscsiRuntimeTest, AShortHangIsFencedByTheAnswersToAbortTask) {
   std::uint64_t reinstated = 0;
   for (const auto& n : Nexuses()) reinstated += n.reinstatements;
   EXPECT_GE(reinstated, 1u);  // the hedge failed the path; the probe brought it back
+}
+
+// An administrator adds a LU to the target, and later removes it: tgt says
+// so with REPORTED LUNS DATA HAS CHANGED (3F/0E) on the next command of
+// every I_T nexus, which the engine answers with a rescan — a new disk with
+// both paths, and then a disk whose I/O fails at once. The other disk's I/O
+// goes on without an error throughout.
+TEST_F(IscsiRuntimeTest, ALuAddedAndRemovedOnTheTargetComesAndGoesAsADisk) {
+  Start(ConfigText("command_timeout = 5\n"));
+  ASSERT_EQ(rt_->Disks().size(), 2u);
+  const std::size_t lu300 = DiskOfSize(Tgt::kLun300Bytes);
+  Writers w;
+  RunWriters(w, lu300, 16 << 20);  // the commands that carry the unit attentions
+  ASSERT_EQ(tgt_.AddLu(2, 8 << 20), "");
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  std::optional<engine::DiskInfo> added;
+  while (!added && std::chrono::steady_clock::now() < end) {
+    for (const auto& d : rt_->Disks()) {
+      if (d.blocks * d.block_size == (8u << 20) && d.ready && d.paths.size() == 2) added = d;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(added.has_value()) << EventLog();
+  std::vector<std::byte> out(4096, std::byte{0x2c}), in(4096);
+  const auto h = rt_->Disk(added->index);
+  ASSERT_TRUE(runtime::SyncWrite(h, 4096, out).ok());
+  EXPECT_EQ(FileBytes(tgt_.dir() / "lun2.img", 4096, 4096), out);
+
+  ASSERT_EQ(tgt_.RemoveLu(2), "");
+  Status s;
+  const auto gone = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < gone) {
+    s = runtime::SyncRead(h, 0, in);
+    if (!s.ok()) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(s.ok()) << "the removed LU still answers";
+  StopWritersAndCheckFile(w, tgt_.dir() / "lun300.img", 16 << 20);
+}
+
+// CHAP against tgt: the right secret logs in; a wrong one leaves the target's
+// paths out with an event that says why (and no secret), while the embedded
+// array beside it serves on; mutual CHAP checks the target's answer too.
+TEST_F(IscsiRuntimeTest, ChapRightWrongAndMutual) {
+  ASSERT_EQ(tgt_.RequireChap("openmpio", "initiator-secret", "tgt", "target-secret-1"), "");
+  const std::string sim =
+      "\n[sim]\n[[sim.port]]\nrelative_target_port = 1\ntarget_port_group = 1\n"
+      "[[sim.lu]]\nlun = 0\nsize = \"16MiB\"\nowner_group = 1\n";
+  auto chap = [](const std::string& secret, const std::string& target_secret) {
+    return "luns = [300]\nchap_username = \"openmpio\"\nchap_secret = \"" + secret +
+           "\"\ntarget_chap_username = \"tgt\"\ntarget_chap_secret = \"" + target_secret + "\"\n";
+  };
+
+  Start(ConfigText("command_timeout = 5\n", chap("initiator-secret", "target-secret-1")));
+  ASSERT_EQ(rt_->Disks().size(), 1u);
+  EXPECT_EQ(Info(0).paths.size(), 2u);
+  rt_->Stop();
+  rt_.reset();
+
+  for (const auto& [ours, theirs] :
+       {std::pair<std::string, std::string>{"wrong-secret-12", "target-secret-1"},
+        {"initiator-secret", "wrong-secret-34"}}) {
+    SCOPED_TRACE(ours + " / " + theirs);
+    Start(ConfigText("command_timeout = 5\n", chap(ours, theirs)) + sim);
+    const auto disks = rt_->Disks();
+    ASSERT_EQ(disks.size(), 1u);  // the sim's LU only
+    EXPECT_EQ(disks[0].blocks * disks[0].block_size, 16u << 20);
+    EXPECT_EQ(EventsWith("login failed"), 2u) << EventLog();  // once per path
+    const std::string log = EventLog();
+    EXPECT_NE(log.find(Tgt::kTarget), std::string::npos) << log;
+    EXPECT_EQ(log.find(ours), std::string::npos) << "a secret in an event";
+    EXPECT_EQ(log.find(theirs), std::string::npos) << "a secret in an event";
+    std::vector<std::byte> in(4096);
+    EXPECT_TRUE(runtime::SyncRead(rt_->Disk(0), 0, in).ok());
+    rt_->Stop();
+    rt_.reset();
+  }
+}
+
+TEST_F(IscsiRuntimeTest, HeaderDigestCrc32cCarriesData) {
+  Start(ConfigText("command_timeout = 5\n", "luns = [300]\nheader_digest = \"crc32c\"\n"));
+  ASSERT_EQ(rt_->Disks().size(), 1u);
+  std::vector<std::byte> out(64 * 1024), in(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = std::byte(static_cast<std::uint8_t>(i * 31));
+  ASSERT_TRUE(runtime::SyncWrite(rt_->Disk(0), 2 << 20, out).ok());
+  ASSERT_TRUE(runtime::SyncRead(rt_->Disk(0), 2 << 20, in).ok());
+  EXPECT_EQ(in, out);
+  EXPECT_EQ(FileBytes(tgt_.dir() / "lun300.img", 2 << 20, out.size()), out);
+}
+
+// A second, independent initiator — qemu's iSCSI driver, its own session
+// straight to tgt — reads what openmpio wrote through its two paths, and
+// openmpio reads what qemu wrote. LUN 1: qemu 7.2 passes the LUN to libiscsi
+// raw, so LUN 300 goes out as bus 1, LUN 44 and tgt answers 25/00 (the
+// encoding IscsiNexus::WireLun gets right).
+TEST_F(IscsiRuntimeTest, QemuSeesWhatOpenmpioWroteAndOpenmpioWhatQemuWrote) {
+  if (!testing::HaveTool("qemu-io") ||
+      openmpio::testing::RunTool("ls /usr/lib/*/qemu/block-iscsi.so").exit_code != 0) {
+    GTEST_SKIP() << "qemu-io with the iSCSI driver (qemu-block-extra) not installed";
+  }
+  Start(ConfigText("command_timeout = 5\n", "luns = [1]\n"));
+  const auto h = rt_->Disk(0);
+  std::vector<std::byte> out(256 * 1024, std::byte{0x6b});
+  ASSERT_TRUE(runtime::SyncWrite(h, 5 << 20, out).ok());
+  const std::string url = "iscsi://" + tgt_.portal() + "/" + Tgt::kTarget + "/1";
+  const auto read =
+      openmpio::testing::RunTool("qemu-io -f raw -c 'read -P 0x6b 5M 256k' '" + url + "' 2>&1");
+  EXPECT_EQ(read.exit_code, 0) << read.output;
+  EXPECT_NE(read.output.find("read 262144/262144 bytes"), std::string::npos) << read.output;
+  EXPECT_EQ(read.output.find("Pattern verification failed"), std::string::npos) << read.output;
+
+  const auto write =
+      openmpio::testing::RunTool("qemu-io -f raw -c 'write -P 0x3c 7M 128k' '" + url + "' 2>&1");
+  ASSERT_EQ(write.exit_code, 0) << write.output;
+  std::vector<std::byte> in(128 * 1024);
+  ASSERT_TRUE(runtime::SyncRead(h, 7 << 20, in).ok());
+  EXPECT_EQ(in, std::vector<std::byte>(in.size(), std::byte{0x3c}));
 }
 
 // A portal that accepts TCP and never answers the login (a stopped socat),

@@ -59,19 +59,29 @@ TEST(IscsiServe, FioVerifiesThroughNbdkitWhileOnePathIsKilledAndTheOtherHung) {
   Server server(dir, config, {"-v"});
   ASSERT_TRUE(server.ready()) << server.Log();
 
-  // fio again and again until told to stop; each run writes the whole LU
-  // (32 MiB) at queue depth 16, verifying as it goes (verify_backlog) and
-  // at the end.
+  // fio again and again until told to stop; each run writes the first half
+  // of the LU (16 MiB) at queue depth 16, verifying as it goes
+  // (verify_backlog) and at the end. Beside it, a second connection only
+  // writes the other half for the whole schedule, so that writes are in
+  // flight whenever a path is cut (the verify runs spend part of their time
+  // reading).
   std::atomic<bool> stop{false};
   std::vector<RunResult> runs;
   std::thread client([&] {
     while (!stop.load()) {
       runs.push_back(Sh("fio --name=verify --ioengine=nbd --uri=\"" + server.Uri("") +
-                            "\" --rw=randwrite --bs=4k --size=32M --iodepth=16"
+                            "\" --rw=randwrite --bs=4k --size=16M --iodepth=16"
                             " --verify=crc32c --verify_state_save=0 --do_verify=1"
                             " --verify_backlog=256 --output-format=terse",
                         60));
     }
+  });
+  RunResult load;
+  std::thread writer([&] {
+    load = Sh("fio --name=load --ioengine=nbd --uri=\"" + server.Uri("") +
+                  "\" --rw=randwrite --bs=4k --offset=16M --size=16M --iodepth=16"
+                  " --time_based --runtime=13 --output-format=terse",
+              60);
   });
   std::this_thread::sleep_for(1s);
   const int port_a = a.port();
@@ -85,6 +95,8 @@ TEST(IscsiServe, FioVerifiesThroughNbdkitWhileOnePathIsKilledAndTheOtherHung) {
   std::this_thread::sleep_for(3s);
   stop.store(true);
   client.join();
+  writer.join();
+  EXPECT_EQ(load.exit_code, 0) << load.output;
 
   ASSERT_GE(runs.size(), 2u);
   for (std::size_t i = 0; i < runs.size(); ++i) {

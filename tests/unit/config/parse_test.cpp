@@ -204,9 +204,45 @@ TEST(ConfigParse, TargetsHedgeLaterUnlessTheFileSaysOtherwise) {
   auto set = ParseConfig("[timers]\nhedge_floor_ms = 20\n" + target, "t.toml");
   ASSERT_TRUE(set.has_value()) << set.error().message();
   EXPECT_EQ(set->timers.hedge_floor_ms, 20U);
-  auto sim = ParseConfig("[sim]\n", "t.toml");
+  auto sim = ParseConfig(kSim, "t.toml");
   ASSERT_TRUE(sim.has_value()) << sim.error().message();
   EXPECT_EQ(sim->timers.hedge_floor_ms, 20U);
+}
+
+TEST(ConfigParse, IscsiChapAndHeaderDigest) {
+  const std::string head =
+      "[[target]]\nname = \"iqn.2024-01.test:disk1\"\nportals = [\"127.0.0.1\"]\n";
+  auto c = ParseConfig(head +
+                           "chap_username = \"me\"\nchap_secret = \"abcdefghijkl\"\n"
+                           "target_chap_username = \"it\"\ntarget_chap_secret = \"mnopqrstuvwx\"\n"
+                           "header_digest = \"prefer-crc32c\"\n",
+                       "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->targets[0].chap_username, "me");
+  EXPECT_EQ(c->targets[0].target_chap_secret, "mnopqrstuvwx");
+  EXPECT_EQ(c->targets[0].header_digest, HeaderDigest::kPreferCrc32c);
+  EXPECT_EQ(ParseConfig(head, "t.toml")->targets[0].header_digest, HeaderDigest::kNone);
+
+  EXPECT_EQ(
+      ErrorOf(head + "chap_username = \"me\"\n"),
+      "t.toml:1:1: target[0].chap_secret: missing: chap_username and chap_secret go together");
+  EXPECT_EQ(ErrorOf(head + "chap_secret = \"abcdefghijkl\"\n"),
+            "t.toml:1:1: target[0].chap_username: missing: chap_username and chap_secret go "
+            "together");
+  EXPECT_EQ(ErrorOf(head + "target_chap_username = \"it\"\ntarget_chap_secret = \"x\"\n"),
+            "t.toml:1:1: target[0].chap_username: missing: mutual CHAP (target_chap_*) needs "
+            "chap_username and chap_secret");
+  // A secret is never quoted back, whatever is wrong with it.
+  const std::string long_secret(300, 'q');
+  const std::string e =
+      ErrorOf(head + "chap_username = \"me\"\nchap_secret = \"" + long_secret + "\"\n");
+  EXPECT_NE(e.find("target[0].chap_secret: a secret of 1..255 characters is needed"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("qqqq"), std::string::npos) << e;
+  EXPECT_EQ(ErrorOf(head + "header_digest = \"md5\"\n"),
+            "t.toml:4:17: target[0].header_digest: \"md5\" is not one of none, crc32c, "
+            "prefer-crc32c");
 }
 
 TEST(ConfigParse, IscsiLivenessSettingsAndTheirRanges) {
@@ -428,9 +464,12 @@ TEST(ConfigErrors, MissingRequired) {
             "t.toml:1:1: target_defaults[0].policy: missing (required)");
 }
 
-TEST(ConfigErrors, SimAndTargetBothOrNeither) {
-  EXPECT_EQ(ErrorOf(std::string("[[target]]\nname = \"iqn.a\"\nportals = [\"h\"]\n") + kSim),
-            "t.toml:5:1: sim: [sim] and [[target]] are both present; use one of them");
+TEST(ConfigErrors, SimTargetOrBothButNotNeither) {
+  auto both = ParseConfig(std::string("[[target]]\nname = \"iqn.a\"\nportals = [\"h\"]\n") + kSim,
+                          "t.toml");
+  ASSERT_TRUE(both.has_value()) << both.error().message();
+  EXPECT_EQ(both->targets.size(), 1U);
+  EXPECT_TRUE(both->sim.has_value());
   EXPECT_EQ(ErrorOf("[timers]\n"),
             "t.toml:1:1: neither [sim] nor [[target]]: say which array to use");
 }

@@ -118,7 +118,9 @@ Config GenConfig() {
     aliases.insert(d.alias);
     c.disks.push_back(d);
   }
-  if (*rc::gen::arbitrary<bool>()) {
+  // Targets, the embedded array, or both.
+  const int arrays = *rc::gen::inRange(0, 3);
+  if (arrays != 1) {
     for (int i = *rc::gen::inRange(1, 3); i > 0; --i) {
       IscsiTargetConfig tg;
       tg.name = "iqn.2024-01.test:t" + std::to_string(i);
@@ -134,9 +136,19 @@ Config GenConfig() {
       tg.login_timeout = GenU32(1, dsm::kMaxSettingSeconds);
       tg.nop_interval = GenU32(0, dsm::kMaxSettingSeconds);
       tg.nop_missed = GenU32(1, 100);
+      tg.header_digest = static_cast<HeaderDigest>(*rc::gen::inRange(0, 3));
+      if (*rc::gen::arbitrary<bool>()) {
+        tg.chap_username = "u" + GenAscii(1, 20);
+        tg.chap_secret = GenAscii(1, 40);
+        if (*rc::gen::arbitrary<bool>()) {
+          tg.target_chap_username = "t" + GenAscii(1, 20);
+          tg.target_chap_secret = GenAscii(1, 40);
+        }
+      }
       c.targets.push_back(tg);
     }
-  } else {
+  }
+  if (arrays != 0) {
     SimConfig s;
     s.target_name = "iqn.x:" + GenAscii(1, 20);
     s.vendor = GenAscii(1, 8);

@@ -147,5 +147,42 @@ TEST(ConfigSave, MissingFolderIsAnError) {
             "directory");
 }
 
+// A CHAP secret survives a save (written back as it was, in a 0600 file),
+// and a file that every user may read is refused when it holds one.
+TEST(ConfigSave, ChapSecretsAreSavedPrivatelyAndRefusedInAWorldReadableFile) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = dir.path() + "/openmpio.toml";
+  Config c;
+  IscsiTargetConfig t;
+  t.name = "iqn.2024-01.test:disk1";
+  t.portals = {"127.0.0.1:3260"};
+  t.chap_username = "me";
+  t.chap_secret = "s3cret-s3cret";
+  c.targets.push_back(t);
+  ASSERT_TRUE(SaveConfig(path, c).ok());
+  auto back = LoadConfig(path);
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(back->targets.at(0).chap_secret, "s3cret-s3cret");
+
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto open = LoadConfig(path);
+  ASSERT_FALSE(open.has_value());
+  EXPECT_NE(open.error().message().find("holds a CHAP secret but is readable by every user (mode "
+                                        "0644); chmod o-r"),
+            std::string::npos)
+      << open.error().message();
+  EXPECT_EQ(open.error().message().find("s3cret"), std::string::npos);
+  // Readable by its group (a service's group) is allowed.
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  EXPECT_TRUE(LoadConfig(path).has_value());
+  // Without a secret any mode loads.
+  c.targets[0].chap_username.clear();
+  c.targets[0].chap_secret.clear();
+  ASSERT_TRUE(SaveConfig(path, c).ok());
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  EXPECT_TRUE(LoadConfig(path).has_value());
+}
+
 }  // namespace
 }  // namespace openmpio::config
