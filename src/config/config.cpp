@@ -152,4 +152,23 @@ const char* HeaderDigestName(HeaderDigest d) noexcept {
   return "none";
 }
 
+std::optional<AluaMode> AluaModeFromName(std::string_view name) {
+  for (const AluaMode m : {AluaMode::kAuto, AluaMode::kForce, AluaMode::kOff}) {
+    if (name == AluaModeName(m)) return m;
+  }
+  return std::nullopt;
+}
+
+const char* AluaModeName(AluaMode m) noexcept {
+  switch (m) {
+    case AluaMode::kAuto:
+      return "auto";
+    case AluaMode::kForce:
+      return "force";
+    case AluaMode::kOff:
+      return "off";
+  }
+  return "auto";
+}
+
 }  // namespace openmpio::config

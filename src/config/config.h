@@ -156,6 +156,11 @@ enum class HeaderDigest : std::uint8_t {
 [[nodiscard]] std::optional<HeaderDigest> HeaderDigestFromName(std::string_view name);
 [[nodiscard]] const char* HeaderDigestName(HeaderDigest d) noexcept;
 
+enum class AluaMode : std::uint8_t { kAuto, kForce, kOff };
+// "auto", "force", "off"; nullopt for anything else.
+[[nodiscard]] std::optional<AluaMode> AluaModeFromName(std::string_view name);
+[[nodiscard]] const char* AluaModeName(AluaMode m) noexcept;
+
 struct IscsiTargetConfig {
   std::string name;                  // iqn.... / eui.... / naa....
   std::vector<std::string> portals;  // "host:port" (port default 3260 when omitted)
@@ -179,6 +184,16 @@ struct IscsiTargetConfig {
   // Header digest (RFC 7143 13.1) offered at login; libiscsi 1.19 has no
   // data digest.
   HeaderDigest header_digest = HeaderDigest::kNone;
+  // ALUA: "auto" as INQUIRY's TPGS says (MSDSM's way); "force" reads and
+  // sets target port group states where TPGS says none but VPD 0x83 names
+  // the port's group (istgt answers RTPG and STPG with TPGS = 0); "off"
+  // ignores ALUA. Applies to every LU of the target.
+  AluaMode alua = AluaMode::kAuto;
+  // true: `portals` are discovery portals; the paths are every portal that
+  // SendTargets (RFC 7143 12.3) reports for `name`, with their portal group
+  // tags, asked at start (the first portal that answers within
+  // login_timeout).
+  bool sendtargets = false;
   KeyOrigins origins;  // "": the [[target]] table
   friend bool operator==(const IscsiTargetConfig&, const IscsiTargetConfig&) = default;
 };

@@ -214,6 +214,8 @@ std::string FormatConfig(const Config& c) {
     o += "nop_interval = " + Num(tg.nop_interval) + "\n";
     o += "nop_missed = " + Num(tg.nop_missed) + "\n";
     o += "header_digest = " + Str(HeaderDigestName(tg.header_digest)) + "\n";
+    o += "alua = " + Str(AluaModeName(tg.alua)) + "\n";
+    o += "sendtargets = " + std::string(Bool(tg.sendtargets)) + "\n";
     // Written back as they were: the file is made with mode 0600 (below).
     if (!tg.chap_username.empty()) {
       o += "chap_username = " + Str(tg.chap_username) + "\n";

@@ -290,6 +290,22 @@ std::optional<std::string> NormalizePortal(std::string_view s) {
   return std::string(host) + ":" + std::to_string(value);
 }
 
+// A key whose value is one of a few names (`names` lists them for the message).
+template <typename T>
+bool Named(Walker& w, const toml::table& t, std::string_view p, std::string_view key,
+           std::string_view names, std::optional<T> (*from_name)(std::string_view), T* out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return true;
+  const auto* s = n->as_string();
+  if (s == nullptr) return w.WrongType(*n, Dotted(p, key), "a string");
+  const auto v = from_name(s->get());
+  if (!v) {
+    return w.Fail(*n, Dotted(p, key), Quoted(s->get()) + " is not one of " + std::string(names));
+  }
+  *out = *v;
+  return true;
+}
+
 // RFC 7143 12.1.3: CHAP names and secrets are at most 255 bytes here (the
 // initiator's buffers in libiscsi 1.19); a secret is never quoted back.
 constexpr std::size_t kMaxChapChars = 255;
@@ -350,24 +366,20 @@ bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>
     if (!w.CheckKeys(t, p,
                      {"name", "portals", "initiator_name", "luns", "login_timeout", "nop_interval",
                       "nop_missed", "chap_username", "chap_secret", "target_chap_username",
-                      "target_chap_secret", "header_digest"}) ||
+                      "target_chap_secret", "header_digest", "alua", "sendtargets"}) ||
         !w.String(t, p, "name", &c.name, 223, true, true) ||  // RFC 7143 4.2.7.1: <= 223 bytes
         !w.String(t, p, "initiator_name", &c.initiator_name, 223, false, true) ||
         !w.StringArray(t, p, "portals", &c.portals, &nodes) ||
         !w.Unsigned(t, p, "login_timeout", &c.login_timeout, 1, dsm::kMaxSettingSeconds) ||
         !w.Unsigned(t, p, "nop_interval", &c.nop_interval, 0, dsm::kMaxSettingSeconds) ||
-        !w.Unsigned(t, p, "nop_missed", &c.nop_missed, 1, 100) || !ParseChap(w, t, p, &c)) {
+        !w.Unsigned(t, p, "nop_missed", &c.nop_missed, 1, 100) ||
+        !w.Bool(t, p, "sendtargets", &c.sendtargets) || !ParseChap(w, t, p, &c)) {
       return false;
     }
-    if (const auto* hd = t.get("header_digest")) {
-      const auto* s = hd->as_string();
-      if (s == nullptr) return w.WrongType(*hd, Dotted(p, "header_digest"), "a string");
-      const auto d = HeaderDigestFromName(s->get());
-      if (!d) {
-        return w.Fail(*hd, Dotted(p, "header_digest"),
-                      Quoted(s->get()) + " is not one of none, crc32c, prefer-crc32c");
-      }
-      c.header_digest = *d;
+    if (!Named(w, t, p, "header_digest", "none, crc32c, prefer-crc32c", &HeaderDigestFromName,
+               &c.header_digest) ||
+        !Named(w, t, p, "alua", "auto, force, off", &AluaModeFromName, &c.alua)) {
+      return false;
     }
     c.origins.at[""] = w.Where(t.source(), p);
     if (!names.insert(c.name).second) {

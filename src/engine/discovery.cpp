@@ -25,17 +25,12 @@ bool Good(const transport::Result& r) {
   return r.outcome == transport::Outcome::kCompleted && r.status == scsi::ScsiStatus::kGood;
 }
 
-// The LUNs of a REPORT LUNS answer (those with a single-level number) that
-// `only` lists (all when it is empty), or nullopt when it failed or cannot be
-// read.
-std::optional<std::vector<std::uint64_t>> ReportedLuns(const transport::Result& r,
-                                                       std::span<const std::byte> data,
-                                                       const std::vector<std::uint64_t>& only) {
-  if (!Good(r)) return std::nullopt;
-  auto parsed = scsi::ParseReportLuns(data);
-  if (!parsed) return std::nullopt;
+// The LUNs of a whole REPORT LUNS answer (those with a single-level number)
+// that `only` lists (all when it is empty).
+std::vector<std::uint64_t> ReportedLuns(const scsi::ReportLunsData& parsed,
+                                        const std::vector<std::uint64_t>& only) {
   std::vector<std::uint64_t> luns;
-  for (const scsi::Lun& l : parsed->luns) {
+  for (const scsi::Lun& l : parsed.luns) {
     auto num = l.number();
     if (!num) continue;
     if (only.empty() || std::find(only.begin(), only.end(), *num) != only.end()) {
@@ -46,9 +41,43 @@ std::optional<std::vector<std::uint64_t>> ReportedLuns(const transport::Result& 
 }
 
 constexpr std::uint16_t kVpdAllocation = 4096;
-constexpr std::uint32_t kReportLunsAllocation = 16384;
+// REPORT LUNS is asked with 4 KiB (510 LUNs; istgt refuses more than 8 KiB)
+// and again with the length the answer's header asks for, up to every LUN
+// of the flat space (SAM-5: 16384).
+constexpr std::uint32_t kReportLunsMaxAllocation =
+    scsi::kReportLunsHeaderLength + 16384 * scsi::kLunLength;
 
 }  // namespace
+
+void Engine::Impl::ReportLuns(NexusRuntime& n,
+                              std::function<void(std::optional<std::vector<std::uint64_t>>)> done,
+                              std::uint32_t allocation) {
+  scsi::ReportLunsCdb rl;
+  rl.allocation_length = allocation;
+  NexusRuntime* np = &n;
+  IssueCommand(n, 0, scsi::BuildReportLunsCdb(rl), allocation,
+               [this, np, allocation, done = std::move(done)](const transport::Result& r,
+                                                              std::span<const std::byte> data) {
+                 auto parsed = Good(r) ? scsi::ParseReportLuns(data)
+                                       : scsi::ParseResult<scsi::ReportLunsData>(
+                                             scsi::Fail(scsi::ParseErrc::kEmpty, 0, "no answer"));
+                 if (!parsed) {
+                   done(std::nullopt);
+                   return;
+                 }
+                 if (parsed->truncated) {
+                   // Never taken as the whole list (SPC-4 6.33): ask for all of it.
+                   const auto need = parsed->required_allocation_length;
+                   if (need > allocation && need <= kReportLunsMaxAllocation) {
+                     ReportLuns(*np, done, static_cast<std::uint32_t>(need));
+                   } else {
+                     done(std::nullopt);
+                   }
+                   return;
+                 }
+                 done(ReportedLuns(*parsed, np->only_luns));
+               });
+}
 
 void Engine::Impl::StartDiscovery(NexusRuntime& n) {
   ++discovering;
@@ -73,21 +102,15 @@ void Engine::Impl::StartDiscoveryAfterLogin(NexusRuntime& n) {
   ++discovering;
   NexusRuntime* np = &n;
   {
-    scsi::ReportLunsCdb rl;
-    rl.allocation_length = kReportLunsAllocation;
-    IssueCommand(*np, 0, scsi::BuildReportLunsCdb(rl), kReportLunsAllocation,
-                 [this, np](const transport::Result& r, std::span<const std::byte> data) {
-                   // No answer: a nexus with no LUs (the monitor retries it).
-                   DiscoverLuns(
-                       *np,
-                       ReportedLuns(r, data, np->only_luns).value_or(std::vector<std::uint64_t>{}),
-                       [this, np]() {
-                         np->discovered = true;
-                         --discovering;
-                         // A 3F/0E that came during discovery.
-                         if (np->rescan.Finish()) RescanLuns(*np);
-                       });
-                 });
+    ReportLuns(*np, [this, np](std::optional<std::vector<std::uint64_t>> luns) {
+      // No answer: a nexus with no LUs (the monitor retries it).
+      DiscoverLuns(*np, std::move(luns).value_or(std::vector<std::uint64_t>{}), [this, np]() {
+        np->discovered = true;
+        --discovering;
+        // A 3F/0E that came during discovery.
+        if (np->rescan.Finish()) RescanLuns(*np);
+      });
+    });
   }
 }
 
@@ -270,6 +293,12 @@ void LunScan::Claim() {
   if (auto rtp = id.relative_target_port(); rtp && *rtp) c.relative_target_port = **rtp;
   if (auto tpg = id.target_port_group(); tpg && *tpg) c.tpg_id = **tpg;
   c.alua = static_cast<dsm::AluaSupport>(static_cast<std::uint32_t>(probe_.inquiry.tpgs));
+  if (n_.alua == NexusOptions::Alua::kOff) {
+    c.alua = dsm::AluaSupport::kNotSupported;
+  } else if (n_.alua == NexusOptions::Alua::kForce && c.tpg_id &&
+             c.alua == dsm::AluaSupport::kNotSupported) {
+    c.alua = dsm::AluaSupport::kImplicitAndExplicit;
+  }
   c.nexus = n_.nexus;
   dsm::Disk* disk = e_.topology.FindDisk(c.lu_designator);
   if (disk == nullptr || !disk->IndexOf(n_.nexus->id)) {
@@ -444,42 +473,37 @@ void Engine::Impl::RescanLuns(NexusRuntime& n, std::uint32_t attempt) {
   }
   NexusRuntime* np = &n;
   std::weak_ptr<bool> token = alive;
-  scsi::ReportLunsCdb rl;
-  rl.allocation_length = kReportLunsAllocation;
-  IssueCommand(
-      n, 0, scsi::BuildReportLunsCdb(rl), kReportLunsAllocation,
-      [this, np, attempt, token](const transport::Result& r, std::span<const std::byte> data) {
-        auto finished = [this, np]() {
-          if (np->rescan.Finish()) RescanLuns(*np);
-        };
-        auto luns = ReportedLuns(r, data, np->only_luns);
-        if (!luns) {
-          // The unit attention that asked for it is consumed: try again a few
-          // times, RetryInterval apart, before waiting for the next one.
-          if (np->rescan.Finish()) {
-            RescanLuns(*np);
-          } else if (attempt < timers.retry_count()) {
-            control.PostAfter(timers.retry_interval(), [this, np, attempt, token]() {
-              if (!token.expired()) RescanLuns(*np, attempt + 1);
-            });
-          }
-          return;
-        }
-        for (std::size_t i = np->lus.size(); i-- > 0;) {
-          if (std::find(luns->begin(), luns->end(), np->lus[i].lun) == luns->end()) DropLu(*np, i);
-        }
-        std::vector<std::uint64_t> fresh;
-        for (std::uint64_t lun : *luns) {
-          const bool known = std::any_of(np->lus.begin(), np->lus.end(),
-                                         [lun](const NexusRuntime::Lu& l) { return l.lun == lun; });
-          if (!known) fresh.push_back(lun);
-        }
-        ++discovering;
-        DiscoverLuns(*np, std::move(fresh), [this, finished]() {
-          --discovering;
-          finished();
+  ReportLuns(n, [this, np, attempt, token](std::optional<std::vector<std::uint64_t>> luns) {
+    auto finished = [this, np]() {
+      if (np->rescan.Finish()) RescanLuns(*np);
+    };
+    if (!luns) {
+      // The unit attention that asked for it is consumed: try again a few
+      // times, RetryInterval apart, before waiting for the next one.
+      if (np->rescan.Finish()) {
+        RescanLuns(*np);
+      } else if (attempt < timers.retry_count()) {
+        control.PostAfter(timers.retry_interval(), [this, np, attempt, token]() {
+          if (!token.expired()) RescanLuns(*np, attempt + 1);
         });
-      });
+      }
+      return;
+    }
+    for (std::size_t i = np->lus.size(); i-- > 0;) {
+      if (std::find(luns->begin(), luns->end(), np->lus[i].lun) == luns->end()) DropLu(*np, i);
+    }
+    std::vector<std::uint64_t> fresh;
+    for (std::uint64_t lun : *luns) {
+      const bool known = std::any_of(np->lus.begin(), np->lus.end(),
+                                     [lun](const NexusRuntime::Lu& l) { return l.lun == lun; });
+      if (!known) fresh.push_back(lun);
+    }
+    ++discovering;
+    DiscoverLuns(*np, std::move(fresh), [this, finished]() {
+      --discovering;
+      finished();
+    });
+  });
 }
 
 void Engine::Impl::DropLu(NexusRuntime& n, std::size_t i) {

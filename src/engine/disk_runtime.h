@@ -120,6 +120,7 @@ struct NexusRuntime {
   NexusStats stats;
   // The LUs to claim behind it (NexusOptions::luns); empty: every one.
   std::vector<std::uint64_t> only_luns;
+  NexusOptions::Alua alua = NexusOptions::Alua::kAsReported;
   // Bumped on the nexus's executor by every successful login: a copy sent on
   // an older session is fenced once a newer one exists (the target ended the
   // old session and discards what it still held or receives from it).

@@ -105,6 +105,7 @@ void Engine::AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor
                       NexusOptions options) {
   auto n = std::make_unique<NexusRuntime>();
   n->only_luns = std::move(options.luns);
+  n->alua = options.alua;
   const transport::NexusAddress& a = nexus->address();
   n->nexus = impl_->topology.AddNexus(
       dsm::NexusIdentity{a.initiator_name, a.isid, a.target_name, a.portal_group_tag, a.portal});

@@ -56,6 +56,10 @@ namespace openmpio::engine {
 // How the engine uses one nexus (AddNexus).
 struct NexusOptions {
   std::vector<std::uint64_t> luns;  // the LUs to claim; empty: every one listed
+  // ALUA of its LUs: as INQUIRY's TPGS says; forced on (implicit and
+  // explicit) where TPGS says none but VPD 0x83 names the port's target port
+  // group; or off.
+  enum class Alua : std::uint8_t { kAsReported, kForce, kOff } alua = Alua::kAsReported;
 };
 
 struct EngineConfig {

@@ -31,6 +31,7 @@
 #include "engine/disk_runtime.h"
 #include "engine/engine.h"
 #include "scsi/cdb.h"
+#include "scsi/report_luns.h"
 #include "transport/transport.h"
 
 namespace openmpio::engine {
@@ -217,6 +218,12 @@ struct Engine::Impl {
   void StartFollowUps(NexusRuntime& n, DiskRuntime& d, std::uint8_t follow_ups);
   // REPORT LUNS on n (one in flight per nexus): LUs that left are taken out
   // of their disks, new ones are discovered and claimed.
+  // REPORT LUNS on the nexus: the LUNs it may claim (NexusOptions::luns), or
+  // nullopt without a whole answer; asked again with the length the first
+  // answer's header asks for (discovery.cpp).
+  void ReportLuns(NexusRuntime& n,
+                  std::function<void(std::optional<std::vector<std::uint64_t>>)> done,
+                  std::uint32_t allocation = scsi::kReportLunsInitialAllocation);
   void RescanLuns(NexusRuntime& n, std::uint32_t attempt = 0);
   void DropLu(NexusRuntime& n, std::size_t i);
 

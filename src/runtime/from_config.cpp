@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <climits>
@@ -117,18 +118,59 @@ iscsi_header_digest ToHeaderDigest(config::HeaderDigest d) {
   return ISCSI_HEADER_DIGEST_NONE;
 }
 
+std::string InitiatorOf(const config::IscsiTargetConfig& t) {
+  return t.initiator_name.empty() ? DefaultInitiatorName() : t.initiator_name;
+}
+
 }  // namespace
 
-std::vector<IscsiPath> ToIscsiPaths(const config::Config& config, Duration command_timeout) {
+DiscoveredPortals DiscoverPortals(const config::Config& config,
+                                  std::vector<std::string>* problems) {
+  DiscoveredPortals found;
+  for (const config::IscsiTargetConfig& t : config.targets) {
+    if (!t.sendtargets) continue;
+    for (const std::string& portal : t.portals) {
+      transport::iscsi::SendTargetsRequest r;
+      r.portal = portal;
+      r.initiator_name = InitiatorOf(t);
+      r.deadline = std::chrono::seconds(t.login_timeout);
+      r.chap_username = t.chap_username;
+      r.chap_secret = t.chap_secret;
+      auto targets = transport::iscsi::SendTargets(r);
+      if (!targets) {
+        problems->push_back(t.name + ": " + targets.error().ToString());
+        continue;
+      }
+      const auto it = std::find_if(targets->begin(), targets->end(),
+                                   [&t](const auto& d) { return d.name == t.name; });
+      if (it == targets->end() || it->portals.empty()) {
+        problems->push_back(t.name + ": SendTargets at " + portal + " does not report it");
+        continue;
+      }
+      found[t.name] = it->portals;
+      break;
+    }
+  }
+  return found;
+}
+
+std::vector<IscsiPath> ToIscsiPaths(const config::Config& config, Duration command_timeout,
+                                    const DiscoveredPortals& discovered) {
   std::vector<IscsiPath> paths;
   for (const config::IscsiTargetConfig& t : config.targets) {
-    const std::string initiator =
-        t.initiator_name.empty() ? DefaultInitiatorName() : t.initiator_name;
-    for (const std::string& portal : t.portals) {
+    const std::string initiator = InitiatorOf(t);
+    std::vector<transport::iscsi::TargetPortal> portals;
+    if (t.sendtargets) {
+      if (const auto it = discovered.find(t.name); it != discovered.end()) portals = it->second;
+    } else {
+      for (const std::string& portal : t.portals) portals.push_back({portal, 0});
+    }
+    for (const auto& [portal, tag] : portals) {
       IscsiPath p;
       p.address.initiator_name = initiator;
       p.address.isid = PathIsid(initiator, t.name, portal);
       p.address.target_name = t.name;
+      p.address.portal_group_tag = tag;
       p.address.portal = portal;
       p.options.connect_timeout = std::chrono::seconds(t.login_timeout);
       p.options.command_timeout = command_timeout;
@@ -140,6 +182,9 @@ std::vector<IscsiPath> ToIscsiPaths(const config::Config& config, Duration comma
       p.options.target_chap_username = t.target_chap_username;
       p.options.target_chap_secret = t.target_chap_secret;
       p.use.luns = t.luns;
+      p.use.alua = t.alua == config::AluaMode::kForce ? engine::NexusOptions::Alua::kForce
+                   : t.alua == config::AluaMode::kOff ? engine::NexusOptions::Alua::kOff
+                                                      : engine::NexusOptions::Alua::kAsReported;
       paths.push_back(std::move(p));
     }
   }

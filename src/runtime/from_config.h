@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "dsm/lb_defaults.h"
 #include "engine/engine.h"
 #include "transport/iscsi/iscsi_nexus.h"
+#include "transport/iscsi/send_targets.h"
 #include "transport/sim/sim_fabric.h"
 
 namespace openmpio::runtime {
@@ -52,11 +55,24 @@ struct IscsiPath {
 [[nodiscard]] std::uint64_t PathIsid(const std::string& initiator, const std::string& target,
                                      const std::string& portal);
 
-// Every path of every [[target]], in file order (target, then portal). The
-// portal group tag is left 0: libiscsi 1.19 does not report the tag of the
-// login answer, and the ISID already tells two paths apart.
+// The portals SendTargets found, by target name (send_targets.h).
+using DiscoveredPortals = std::map<std::string, std::vector<transport::iscsi::TargetPortal>>;
+
+// Every path of every [[target]], in file order (target, then portal): its
+// configured portals, or with sendtargets = true those `discovered` holds for
+// it (none when discovery failed). The portal group tag of a configured
+// portal is 0: libiscsi 1.19 does not report the tag of the login answer,
+// and the ISID already tells two paths apart; SendTargets gives the tag.
 [[nodiscard]] std::vector<IscsiPath> ToIscsiPaths(const config::Config& config,
-                                                  Duration command_timeout);
+                                                  Duration command_timeout,
+                                                  const DiscoveredPortals& discovered = {});
+
+// SendTargets for every [[target]] with sendtargets = true, through its
+// portals in order until one answers (each within login_timeout). A target
+// none of them reports is missing from the map; `problems` gets one line
+// per failure (no secret in it).
+[[nodiscard]] DiscoveredPortals DiscoverPortals(const config::Config& config,
+                                                std::vector<std::string>* problems);
 
 // MPIO_TIMERS_COUNTERS (spec/msdsm.md §5) from [timers].
 [[nodiscard]] dsm::MpioTimers ToMpioTimers(const config::TimersConfig& timers);

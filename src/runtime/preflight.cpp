@@ -16,12 +16,6 @@
 namespace openmpio::runtime {
 namespace {
 
-// Discovery reads REPORT LUNS once per nexus with a 16 KiB allocation
-// (engine/discovery.cpp, kReportLunsAllocation) and does not ask again for
-// a longer list: 8 bytes of header, 8 per LUN.
-constexpr std::size_t kReportLunsAllocation = 16384;
-constexpr std::size_t kMaxDiscoveredLuns = (kReportLunsAllocation - 8) / 8;  // 2047
-
 // ToLinkModels makes microseconds Durations (nanoseconds) that the
 // sim adds to the clock's now: half the range leaves room for now.
 constexpr std::uint64_t kMaxLinkDelayUs = static_cast<std::uint64_t>(
@@ -75,10 +69,6 @@ Status Preflight(const config::Config& config) {
     return SimProblem(std::to_string(sim.ports.size()) +
                       " ports; every port is a path of each LU, and a disk has at most " +
                       std::to_string(dsm::kMaxPathsPerDisk) + " paths");
-  }
-  if (sim.lus.size() > kMaxDiscoveredLuns) {
-    return SimProblem(std::to_string(sim.lus.size()) + " LUs; discovery reads at most " +
-                      std::to_string(kMaxDiscoveredLuns) + " from one REPORT LUNS answer (16 KiB)");
   }
   for (const config::SimPortConfig& p : sim.ports) {
     if (p.latency_us > kMaxLinkDelayUs || p.service_time_us > kMaxLinkDelayUs) {

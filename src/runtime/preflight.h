@@ -22,7 +22,6 @@ namespace openmpio::runtime {
 //    LUN, block size, 1..2^48 blocks, ports and groups, initial states
 //  - more ports than paths a disk can have (dsm::kMaxPathsPerDisk: each
 //    [[sim.port]] is one path of every LU)
-//  - more LUs than discovery reads from one REPORT LUNS answer
 //  - link delays (latency_us, service_time_us) the engine clock cannot hold
 // Each STATUS_INVALID_PARAMETER message names the item it is about.
 [[nodiscard]] Status Preflight(const config::Config& config);

@@ -139,7 +139,11 @@ Status Runtime::Build() {
   SetSyncWaitSpin(options_.sync_wait_spin);
 
   const engine::EngineConfig ec = ToEngineConfig(config_);
-  std::vector<IscsiPath> paths = ToIscsiPaths(config_, ec.command_timeout);
+  // SendTargets first (bounded per portal by login_timeout), on this thread.
+  std::vector<std::string> problems;
+  const DiscoveredPortals discovered = DiscoverPortals(config_, &problems);
+  for (const std::string& p : problems) std::fprintf(stderr, "openmpio: %s\n", p.c_str());
+  std::vector<IscsiPath> paths = ToIscsiPaths(config_, ec.command_timeout, discovered);
   auto promise = std::make_shared<std::promise<void>>();
   auto built = promise->get_future();
   control_->Post([this, promise, ec, links, &paths]() {

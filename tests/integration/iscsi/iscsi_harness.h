@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <string>
@@ -175,6 +176,12 @@ class Tgt {
     }
     return why;
   }
+  // A second portal of tgtd's (both are one target port, tag 1: LAB.md).
+  std::string AddPortal(int port) {
+    return Admin(
+        "tgtadm -C " + std::to_string(ctl_) +
+        " --lld iscsi --op new --mode portal --param portal=127.0.0.1:" + std::to_string(port));
+  }
   std::string RemoveLu(int lun) {
     return Admin("tgtadm -C " + std::to_string(ctl_) +
                  " --lld iscsi --op delete --mode logicalunit --tid 1 --lun " +
@@ -212,6 +219,76 @@ class Tgt {
   pid_t pid_ = -1;
   int port_ = -1;
   int ctl_ = -1;
+};
+
+// istgt (LAB.md "Targets"): one LU (LUN 0, 64 MiB, file-backed) mapped to
+// two portal groups on free ports, which istgt makes two target ports in two
+// target port groups (VPD 0x83 names them; RTPG answers every group A/O,
+// STPG takes A/O and A/N; INQUIRY's TPGS is 0).
+class Istgt {
+ public:
+  static constexpr const char* kTarget = "iqn.2024-01.test:disk1";
+  static constexpr std::uint64_t kLuBytes = 64ull << 20;
+
+  Istgt() : dir_("openmpio-istgt") {}
+  ~Istgt() { Stop(); }
+  Istgt(const Istgt&) = delete;
+  Istgt& operator=(const Istgt&) = delete;
+
+  std::string Start() {
+    const std::string d = dir_.path().string();
+    ports_ = {FreePort(), FreePort()};
+    const int control = FreePort();
+    const std::string conf =
+        "[Global]\n  NodeBase \"iqn.2024-01.test\"\n  PidFile " + d + "/istgt.pid\n  AuthFile " +
+        d + "/auth.conf\n  MediaDirectory " + d +
+        "\n  LogFacility \"local7\"\n  Timeout 30\n  NopInInterval 20\n"
+        "  DiscoveryAuthMethod None\n  MaxSessions 16\n  MaxConnections 4\n"
+        "[UnitControl]\n  AuthMethod None\n  Portal UC1 127.0.0.1:" +
+        std::to_string(control) +
+        "\n  Netmask 127.0.0.1\n"
+        "[PortalGroup1]\n  Portal DA1 127.0.0.1:" +
+        std::to_string(ports_[0]) +
+        "\n[PortalGroup2]\n  Portal DB1 127.0.0.1:" + std::to_string(ports_[1]) +
+        "\n[InitiatorGroup1]\n  InitiatorName \"ALL\"\n  Netmask 127.0.0.0/8\n"
+        "[LogicalUnit1]\n  TargetName disk1\n  Mapping PortalGroup1 InitiatorGroup1\n"
+        "  Mapping PortalGroup2 InitiatorGroup1\n  AuthMethod None\n  UseDigest Auto\n"
+        "  UnitType Disk\n  LUN0 Storage " +
+        d + "/disk1.img Auto\n";
+    {
+      std::ofstream(d + "/istgt.conf") << conf;
+      std::ofstream(d + "/auth.conf") << "";
+    }
+    if (openmpio::testing::RunTool("truncate -s " + std::to_string(kLuBytes) + " " + d +
+                                   "/disk1.img")
+            .exit_code != 0) {
+      return "cannot make the backing file";
+    }
+    pid_ = Spawn({"istgt", "-c", d + "/istgt.conf", "-D"}, d + "/istgt.log", false);
+    if (pid_ <= 0) return "cannot start istgt";
+    for (const int p : ports_) {
+      if (!WaitPort(p, std::chrono::seconds(5)))
+        return "istgt does not listen on " + std::to_string(p);
+    }
+    return "";
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);  // istgt stops on SIGTERM (LAB.md)
+    if (!WaitExit(pid_, std::chrono::seconds(5))) {
+      kill(pid_, SIGKILL);
+      WaitExit(pid_, std::chrono::seconds(5));
+    }
+    pid_ = -1;
+  }
+  // The port of portal group 1 or 2.
+  [[nodiscard]] int port(int group) const { return ports_.at(static_cast<std::size_t>(group - 1)); }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+
+ private:
+  openmpio::testing::TempDir dir_;
+  std::vector<int> ports_;
+  pid_t pid_ = -1;
 };
 
 // setsid socat TCP-LISTEN:P,fork TCP:127.0.0.1:target — one path.

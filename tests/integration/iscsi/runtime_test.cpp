@@ -29,6 +29,7 @@
 #include "iscsi_harness.h"
 #include "runtime/from_config.h"
 #include "runtime/runtime.h"
+#include "transport/iscsi/send_targets.h"
 
 namespace openmpio::transport::iscsi {
 namespace {
@@ -465,6 +466,50 @@ TEST_F(IscsiRuntimeTest, QemuSeesWhatOpenmpioWroteAndOpenmpioWhatQemuWrote) {
   std::vector<std::byte> in(128 * 1024);
   ASSERT_TRUE(runtime::SyncRead(h, 7 << 20, in).ok());
   EXPECT_EQ(in, std::vector<std::byte>(in.size(), std::byte{0x3c}));
+}
+
+// SendTargets at tgt: tgt reports only the portal the discovery session came
+// in on (with tgt's one portal group tag, 1), even with a second portal
+// listening; the path is named with that tag. (istgt reports every portal
+// group: istgt_test.cpp.)
+TEST_F(IscsiRuntimeTest, SendTargetsAtTgtReportsThePortalItCameInOn) {
+  const int second = testing::FreePort();
+  ASSERT_EQ(tgt_.AddPortal(second), "");
+  SendTargetsRequest r;
+  r.portal = tgt_.portal();
+  r.initiator_name = kInitiator;
+  r.deadline = 5s;
+  auto found = SendTargets(r);
+  ASSERT_TRUE(found.has_value()) << found.error().ToString();
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->at(0).name, Tgt::kTarget);
+  std::set<std::string> portals;
+  for (const auto& p : found->at(0).portals) {
+    portals.insert(p.portal);
+    EXPECT_EQ(p.portal_group_tag, 1u);  // tgt: one target port
+  }
+  EXPECT_EQ(portals, (std::set<std::string>{tgt_.portal()}));
+
+  Start("[management]\nenabled = false\n\n[[target]]\nname = \"" + std::string(Tgt::kTarget) +
+        "\"\nportals = [\"" + tgt_.portal() + "\"]\nsendtargets = true\nluns = [300]\n" +
+        "initiator_name = \"" + kInitiator + "\"\n");
+  const auto d = Info(0);
+  ASSERT_EQ(d.paths.size(), 1u);
+  dsm::NexusIdentity id;
+  id.initiator_name = kInitiator;
+  id.isid = runtime::PathIsid(kInitiator, Tgt::kTarget, tgt_.portal());
+  id.target_name = Tgt::kTarget;
+  id.portal_group_tag = 1;  // from SendTargets
+  EXPECT_EQ(d.paths[0].id, dsm::MakeDsmPathId(id));
+
+  // A discovery portal that does not answer is bounded by login_timeout.
+  rt_->Stop();
+  rt_.reset();
+  r.portal = "127.0.0.1:" + std::to_string(testing::FreePort());
+  r.deadline = 1s;
+  const auto none = SendTargets(r);
+  ASSERT_FALSE(none.has_value());
+  EXPECT_TRUE(none.error().Is(NtStatus::kDeviceNotReady)) << none.error().ToString();
 }
 
 // A portal that accepts TCP and never answers the login (a stopped socat),

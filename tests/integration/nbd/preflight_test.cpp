@@ -66,7 +66,6 @@ std::vector<Refusal> Refusals() {
        SimText(2, 1, kMaxLuBlocks + 1),
        {"[sim]: array config: LU 0: 281474976710657 blocks of 512 bytes; at most 2^48"}},
       {"65 ports", SimText(65, 1, 2048), {"[sim]: 65 ports", "at most 64 paths"}},
-      {"2048 LUs", SimText(1, 2048, 8), {"[sim]: 2048 LUs", "at most 2047"}},
   };
 }
 
@@ -107,7 +106,9 @@ config::Config Parsed(const std::string& text) {
 
 TEST(Preflight, AcceptsTheDemoAndEveryLimitItself) {
   EXPECT_TRUE(runtime::Preflight(config::DemoConfig()).ok());
-  const Status at_limits = runtime::Preflight(Parsed(SimText(64, 2047, 1)));
+  // 2048 LUs: more than one 16 KiB REPORT LUNS answer once held (discovery
+  // asks again with the length the target says).
+  const Status at_limits = runtime::Preflight(Parsed(SimText(64, 2048, 1)));
   EXPECT_TRUE(at_limits.ok()) << at_limits.ToString();
   const Status largest = runtime::Preflight(Parsed(SimText(1, 1, kMaxLuBlocks)));
   EXPECT_TRUE(largest.ok()) << largest.ToString();

@@ -137,6 +137,8 @@ Config GenConfig() {
       tg.nop_interval = GenU32(0, dsm::kMaxSettingSeconds);
       tg.nop_missed = GenU32(1, 100);
       tg.header_digest = static_cast<HeaderDigest>(*rc::gen::inRange(0, 3));
+      tg.alua = static_cast<AluaMode>(*rc::gen::inRange(0, 3));
+      tg.sendtargets = *rc::gen::arbitrary<bool>();
       if (*rc::gen::arbitrary<bool>()) {
         tg.chap_username = "u" + GenAscii(1, 20);
         tg.chap_secret = GenAscii(1, 40);

@@ -30,7 +30,8 @@ class EngineLuChangesTest : public EngineFixture {
     std::vector<std::byte> b(512);
     for (const DiskInfo& d : engine_->Disks()) {
       if (d.index != except) {
-        const Status st = Io(d.index, false, 0, b); EXPECT_TRUE(st.ok()) << d.name << " " << st.ToString();
+        const Status st = Io(d.index, false, 0, b);
+        EXPECT_TRUE(st.ok()) << d.name << " " << st.ToString();
       }
     }
   }
@@ -44,7 +45,8 @@ class EngineLuChangesTest : public EngineFixture {
       out += "\n" + d.name + " blocks " + std::to_string(d.blocks) + ":";
       for (const PathInfo& p : d.paths) {
         out += " p" + std::to_string(p.relative_target_port) + (p.online ? "+" : "-") +
-               (p.usable ? "u" : "") + "c" + std::to_string(p.commands) + "e" + std::to_string(p.errors);
+               (p.usable ? "u" : "") + "c" + std::to_string(p.commands) + "e" +
+               std::to_string(p.errors);
       }
     }
     return out;
@@ -56,6 +58,27 @@ class EngineLuChangesTest : public EngineFixture {
     return std::nullopt;
   }
 };
+
+// More LUs than the first REPORT LUNS answer (4 KiB: 510 LUNs) holds: the
+// engine asks again with the length the header gives and claims every one,
+// also those numbered in the flat space (>= 256).
+TEST_F(EngineLuChangesTest, EveryLuIsFoundWhenTheListOutgrowsTheFirstAnswer) {
+  array::ArrayConfig cfg = array::DemoArrayConfig(64);
+  const array::LuConfig base = cfg.lus[0];
+  cfg.lus.clear();
+  for (std::uint64_t lun = 0; lun < 600; ++lun) {
+    array::LuConfig l = base;
+    l.lun = lun * 3;  // up to 1797: flat space addressing above 255
+    cfg.lus.push_back(l);
+  }
+  Build(cfg);
+  const auto disks = engine_->Disks();
+  ASSERT_EQ(disks.size(), 600U);
+  for (const DiskInfo& d : disks) {
+    EXPECT_EQ(d.paths.size(), 4U) << d.name;
+    EXPECT_TRUE(d.ready) << d.name;
+  }
+}
 
 TEST_F(EngineLuChangesTest, CapacityGrowthIsTakenLive) {
   Build();
@@ -69,7 +92,8 @@ TEST_F(EngineLuChangesTest, CapacityGrowthIsTakenLive) {
   ASSERT_TRUE(array_->SetCapacity(0, old_blocks * 2).ok());
   std::vector<std::byte> b(512);
   EXPECT_TRUE(Io(disk, false, 0, b).ok()) << "2A/09 is retried, not an error";
-  ASSERT_TRUE(RunUntil([&] { return engine_->Disks()[disk].blocks == old_blocks * 2; }, seconds(10)))
+  ASSERT_TRUE(
+      RunUntil([&] { return engine_->Disks()[disk].blocks == old_blocks * 2; }, seconds(10)))
       << "the new capacity was not read";
   EXPECT_EQ(engine_->Disk(disk).size_bytes(), old_blocks * 2 * 512);
   ASSERT_TRUE(Io(disk, true, old_blocks + 10, block).ok());
@@ -84,7 +108,10 @@ TEST_F(EngineLuChangesTest, AddedLuBecomesADiskWithItsFourPaths) {
   array::LuConfig lu = array_->config().lus.at(0);
   lu.lun = 2;
   lu.serial.clear();
-  { const Status added = array_->AddLogicalUnit(lu); ASSERT_TRUE(added.ok()) << added.ToString(); }
+  {
+    const Status added = array_->AddLogicalUnit(lu);
+    ASSERT_TRUE(added.ok()) << added.ToString();
+  }
   TouchEveryDisk();
   ASSERT_TRUE(RunUntil(
       [&] {
@@ -140,7 +167,10 @@ TEST_F(EngineLuChangesTest, LuThatComesBackIsFoundOnItsOldPaths) {
   ASSERT_TRUE(array_->RemoveLogicalUnit(1).ok());
   TouchEveryDisk(disk);
   ASSERT_TRUE(RunUntil([&] { return Online(engine_->Disks()[disk]) == 0; }, seconds(30)));
-  { const Status added = array_->AddLogicalUnit(lu); ASSERT_TRUE(added.ok()) << added.ToString(); }
+  {
+    const Status added = array_->AddLogicalUnit(lu);
+    ASSERT_TRUE(added.ok()) << added.ToString();
+  }
   TouchEveryDisk(disk);
   ASSERT_TRUE(RunUntil([&] { return Online(engine_->Disks()[disk]) == 4; }, seconds(30)))
       << "the LU came back but its paths did not";
@@ -164,10 +194,14 @@ TEST_F(EngineLuChangesTest, LuThatComesBackAtAnotherSizeIsSeenAtItsNewSize) {
   TouchEveryDisk(disk);
   ASSERT_TRUE(RunUntil([&] { return Online(engine_->Disks()[disk]) == 0; }, seconds(30)));
   lu.blocks = old_blocks * 4;
-  { const Status added = array_->AddLogicalUnit(lu); ASSERT_TRUE(added.ok()) << added.ToString(); }
+  {
+    const Status added = array_->AddLogicalUnit(lu);
+    ASSERT_TRUE(added.ok()) << added.ToString();
+  }
   TouchEveryDisk(disk);
   ASSERT_TRUE(RunUntil([&] { return Online(engine_->Disks()[disk]) == 4; }, seconds(30)));
-  ASSERT_TRUE(RunUntil([&] { return engine_->Disks()[disk].blocks == old_blocks * 4; }, seconds(30)))
+  ASSERT_TRUE(
+      RunUntil([&] { return engine_->Disks()[disk].blocks == old_blocks * 4; }, seconds(30)))
       << "still " << engine_->Disks()[disk].blocks << " blocks" << Dump();
   std::vector<std::byte> b(512, std::byte{0x3C});
   const Status st = Io(disk, true, old_blocks * 4 - 1, b);  // the last block of the new LU
