@@ -282,7 +282,9 @@ TEST(ConfigExamples, IstgtTomlParses) {
   ASSERT_TRUE(c.has_value()) << c.error().message();
   ASSERT_EQ(c->targets.size(), 1U);
   EXPECT_EQ(c->targets[0].name, "iqn.2024-01.test:disk1");  // LAB.md
-  EXPECT_EQ(c->targets[0].portals, (std::vector<std::string>{"127.0.0.1:3262", "127.0.0.1:3263"}));
+  EXPECT_EQ(c->targets[0].portals, (std::vector<std::string>{"127.0.0.1:3262"}));
+  EXPECT_TRUE(c->targets[0].sendtargets);  // the other portal group comes from SendTargets
+  EXPECT_EQ(c->targets[0].alua, AluaMode::kForce);
   EXPECT_EQ(c->defaults.load_balance_policy, LoadBalancePolicy::kRoundRobinWithSubset);
   EXPECT_TRUE(IsClaimed(*c, "FreeBSD ", "iSCSI DISK      "));  // istgt's INQUIRY
   EXPECT_FALSE(c->sim.has_value());
