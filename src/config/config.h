@@ -194,6 +194,9 @@ struct IscsiTargetConfig {
   // tags, asked at start (the first portal that answers within
   // login_timeout).
   bool sendtargets = false;
+  // Seconds; overrides [timers] command_timeout for this target's paths
+  // (0: that one).
+  std::uint32_t command_timeout = 0;
   KeyOrigins origins;  // "": the [[target]] table
   friend bool operator==(const IscsiTargetConfig&, const IscsiTargetConfig&) = default;
 };

@@ -216,6 +216,7 @@ std::string FormatConfig(const Config& c) {
     o += "header_digest = " + Str(HeaderDigestName(tg.header_digest)) + "\n";
     o += "alua = " + Str(AluaModeName(tg.alua)) + "\n";
     o += "sendtargets = " + std::string(Bool(tg.sendtargets)) + "\n";
+    if (tg.command_timeout != 0) o += "command_timeout = " + Num(tg.command_timeout) + "\n";
     // Written back as they were: the file is made with mode 0600 (below).
     if (!tg.chap_username.empty()) {
       o += "chap_username = " + Str(tg.chap_username) + "\n";

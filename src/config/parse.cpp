@@ -363,17 +363,20 @@ bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>
     const std::string p = Indexed("target", i);
     IscsiTargetConfig c;
     std::vector<const toml::node*> nodes;
-    if (!w.CheckKeys(t, p,
-                     {"name", "portals", "initiator_name", "luns", "login_timeout", "nop_interval",
-                      "nop_missed", "chap_username", "chap_secret", "target_chap_username",
-                      "target_chap_secret", "header_digest", "alua", "sendtargets"}) ||
+    if (!w.CheckKeys(
+            t, p,
+            {"name", "portals", "initiator_name", "luns", "login_timeout", "nop_interval",
+             "nop_missed", "chap_username", "chap_secret", "target_chap_username",
+             "target_chap_secret", "header_digest", "alua", "sendtargets", "command_timeout"}) ||
         !w.String(t, p, "name", &c.name, 223, true, true) ||  // RFC 7143 4.2.7.1: <= 223 bytes
         !w.String(t, p, "initiator_name", &c.initiator_name, 223, false, true) ||
         !w.StringArray(t, p, "portals", &c.portals, &nodes) ||
         !w.Unsigned(t, p, "login_timeout", &c.login_timeout, 1, dsm::kMaxSettingSeconds) ||
         !w.Unsigned(t, p, "nop_interval", &c.nop_interval, 0, dsm::kMaxSettingSeconds) ||
         !w.Unsigned(t, p, "nop_missed", &c.nop_missed, 1, 100) ||
-        !w.Bool(t, p, "sendtargets", &c.sendtargets) || !ParseChap(w, t, p, &c)) {
+        !w.Bool(t, p, "sendtargets", &c.sendtargets) ||
+        !w.Unsigned(t, p, "command_timeout", &c.command_timeout, 1, dsm::kMaxSettingSeconds) ||
+        !ParseChap(w, t, p, &c)) {
       return false;
     }
     if (!Named(w, t, p, "header_digest", "none, crc32c, prefer-crc32c", &HeaderDigestFromName,

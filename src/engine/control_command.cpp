@@ -67,8 +67,10 @@ void Issue(Engine::Impl& engine, NexusRuntime& n, ControlCommand* cc, std::uint6
   cc->nexus = &n;
   cc->command.lun = lun;
   cc->command.cdb = cdb;
-  cc->command.timeout_ms = static_cast<std::uint32_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(engine.config.command_timeout).count());
+  cc->command.timeout_ms =
+      static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     n.command_timeout.value_or(engine.config.command_timeout))
+                                     .count());
   cc->done = std::move(done);
   cc->attempts_left = attempts_left;
   std::weak_ptr<bool> token = engine.alive;

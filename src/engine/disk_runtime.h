@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,7 @@ struct NexusRuntime {
   // The LUs to claim behind it (NexusOptions::luns); empty: every one.
   std::vector<std::uint64_t> only_luns;
   NexusOptions::Alua alua = NexusOptions::Alua::kAsReported;
+  std::optional<Duration> command_timeout;  // NexusOptions::command_timeout
   // Bumped on the nexus's executor by every successful login: a copy sent on
   // an older session is fenced once a newer one exists (the target ended the
   // old session and discards what it still held or receives from it).

@@ -106,6 +106,7 @@ void Engine::AddNexus(std::unique_ptr<transport::TransportNexus> nexus, Executor
   auto n = std::make_unique<NexusRuntime>();
   n->only_luns = std::move(options.luns);
   n->alua = options.alua;
+  n->command_timeout = options.command_timeout;
   const transport::NexusAddress& a = nexus->address();
   n->nexus = impl_->topology.AddNexus(
       dsm::NexusIdentity{a.initiator_name, a.isid, a.target_name, a.portal_group_tag, a.portal});

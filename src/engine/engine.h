@@ -60,6 +60,8 @@ struct NexusOptions {
   // explicit) where TPGS says none but VPD 0x83 names the port's target port
   // group; or off.
   enum class Alua : std::uint8_t { kAsReported, kForce, kOff } alua = Alua::kAsReported;
+  // The command timeout of this nexus's commands; unset: EngineConfig's.
+  std::optional<Duration> command_timeout;
 };
 
 struct EngineConfig {

@@ -241,7 +241,7 @@ void Engine::Impl::SendOnNexus(IoChunk* c) {
   transport::Command& cmd = c->command;
   cmd = transport::Command{};
   cmd.lun = d.path_lun[c->entry.path_index].load(std::memory_order_relaxed);
-  cmd.timeout_ms = ToMs(config.command_timeout);
+  cmd.timeout_ms = ToMs(n.command_timeout.value_or(config.command_timeout));
   switch (c->op) {
     case IoOp::kRead: {
       scsi::Read16Cdb r;

@@ -174,6 +174,10 @@ std::vector<IscsiPath> ToIscsiPaths(const config::Config& config, Duration comma
       p.address.portal = portal;
       p.options.connect_timeout = std::chrono::seconds(t.login_timeout);
       p.options.command_timeout = command_timeout;
+      if (t.command_timeout != 0) {
+        p.use.command_timeout = std::chrono::seconds(t.command_timeout);
+        p.options.command_timeout = *p.use.command_timeout;
+      }
       p.options.nop_interval = std::chrono::seconds(t.nop_interval);
       p.options.nop_missed_limit = t.nop_missed;
       p.options.header_digest = ToHeaderDigest(t.header_digest);

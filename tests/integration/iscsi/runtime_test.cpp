@@ -512,6 +512,27 @@ TEST_F(IscsiRuntimeTest, SendTargetsAtTgtReportsThePortalItCameInOn) {
   EXPECT_TRUE(none.error().Is(NtStatus::kDeviceNotReady)) << none.error().ToString();
 }
 
+// A target's own command_timeout (1 s) instead of the global one (30 s),
+// with the hedge off: a read stuck on a hung path comes back through the
+// other path after that second and the ABORT TASK's own bound (5 s: the
+// stopped path answers neither), not after 30.
+TEST_F(IscsiRuntimeTest, ATargetsOwnCommandTimeoutBoundsAHungRead) {
+  Start(ConfigText("command_timeout = 30\nhedge_floor_ms = 0\n",
+                   "luns = [300]\ncommand_timeout = 1\nnop_interval = 0\n"));
+  ASSERT_TRUE(WaitBothPathsUsable(0, 5s));
+  a_->Signal(SIGSTOP);
+  std::vector<std::byte> in(4096);
+  std::chrono::steady_clock::duration worst{};
+  for (int i = 0; i < 8; ++i) {  // round robin: some of them go to the hung path
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(runtime::SyncRead(rt_->Disk(0), static_cast<std::uint64_t>(i) * 4096, in).ok());
+    worst = std::max(worst, std::chrono::steady_clock::now() - t0);
+  }
+  a_->Signal(SIGCONT);
+  EXPECT_GE(worst, 900ms) << "no read met the hung path";
+  EXPECT_LT(worst, 10s) << EventLog();
+}
+
 // A portal that accepts TCP and never answers the login (a stopped socat),
 // and one whose SYNs are dropped (nftables on lo): each is bounded by the
 // login timeout, the other path carries the disk meanwhile, and the silent

@@ -139,6 +139,7 @@ Config GenConfig() {
       tg.header_digest = static_cast<HeaderDigest>(*rc::gen::inRange(0, 3));
       tg.alua = static_cast<AluaMode>(*rc::gen::inRange(0, 3));
       tg.sendtargets = *rc::gen::arbitrary<bool>();
+      if (*rc::gen::arbitrary<bool>()) tg.command_timeout = GenU32(1, dsm::kMaxSettingSeconds);
       if (*rc::gen::arbitrary<bool>()) {
         tg.chap_username = "u" + GenAscii(1, 20);
         tg.chap_secret = GenAscii(1, 40);
