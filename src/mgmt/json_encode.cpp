@@ -281,8 +281,16 @@ Json DiskTreeJson(const DiskSnapshot& s, const dsm::DsmOptions& options) {
     const dsm::Path& p = d.paths[i];
     Json e = Json::object();
     e["DsmPathId"] = FormatId(p.id());
-    e["Portal"] = p.nexus->identity.portal;
-    e["TargetName"] = p.nexus->identity.target_name;
+    // The I_T nexus (RFC 7143): who we are to the target, and which port.
+    const dsm::NexusIdentity& nid = p.nexus->identity;
+    e["Portal"] = nid.portal;
+    e["TargetName"] = nid.target_name;
+    e["InitiatorName"] = nid.initiator_name;
+    char isid[16];
+    std::snprintf(isid, sizeof isid, "0x%012llx", static_cast<unsigned long long>(nid.isid));
+    e["Isid"] = isid;
+    // 0: not known (libiscsi 1.19 does not report a login's tag; SendTargets does).
+    e["PortalGroupTag"] = nid.portal_group_tag != 0 ? Json(nid.portal_group_tag) : Json(nullptr);
     e["TargetPort_Identifier"] = p.relative_target_port;
     e["TargetPortGroup_Identifier"] = p.tpg_id ? Json(*p.tpg_id) : Json(nullptr);
     e["Verification"] = VerificationName(p.verification);

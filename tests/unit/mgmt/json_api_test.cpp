@@ -602,6 +602,11 @@ TEST_F(JsonApiTest, ShowGivesTheTreeOfEveryDisk) {
   EXPECT_EQ(d["Paths"][2]["State"], "SB");
   EXPECT_EQ(d["Paths"][2]["Usable"], false);
   EXPECT_EQ(d["Paths"][2]["Portal"], "192.0.2.3:3260");
+  // The I_T nexus of the path (dsm_fixture.h MakeNexus(2)).
+  EXPECT_EQ(d["Paths"][2]["TargetName"], "iqn.2024-01.org.openmpio:array");
+  EXPECT_EQ(d["Paths"][2]["InitiatorName"], "iqn.2024-01.org.openmpio:test");
+  EXPECT_EQ(d["Paths"][2]["Isid"], "0x23d000000002");
+  EXPECT_EQ(d["Paths"][2]["PortalGroupTag"], 3);
   EXPECT_EQ(d["Paths"][2]["TargetPortGroup_Identifier"], 2);
   const json one = Call(R"({"method":"Show","InstanceName":"logs"})");
   ASSERT_EQ(one["Disks"].size(), 1U);
