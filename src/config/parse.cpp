@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -251,7 +252,17 @@ bool ParseDisks(Walker& w, const toml::node& n, bool strict, std::vector<DiskCon
 
 // "host:port", "host" (port 3260), "[v6]:port", "[v6]". Returns the
 // normalized "host:port" text for duplicate checks, or nullopt.
+constexpr std::string_view kIscsiScheme = "iscsi://";
+
 std::optional<std::string> NormalizePortal(std::string_view s) {
+  // libiscsi's portal URL (ISCSI_PORTAL_URL_SYNTAX), without credentials.
+  if (s.substr(0, kIscsiScheme.size()) == kIscsiScheme) {
+    s.remove_prefix(kIscsiScheme.size());
+    if (!s.empty() && s.back() == '/') s.remove_suffix(1);
+    if (s.find('/') != std::string_view::npos || s.find('@') != std::string_view::npos) {
+      return std::nullopt;
+    }
+  }
   std::string_view host;
   std::string_view port;
   if (!s.empty() && s[0] == '[') {
@@ -354,6 +365,50 @@ bool ParseChap(Walker& w, const toml::table& t, std::string_view p, IscsiTargetC
   return true;
 }
 
+bool ParseTargetUrl(Walker& w, const toml::table& t, std::string_view p, IscsiTargetConfig* c) {
+  const toml::node* n = t.get("url");
+  if (n == nullptr) return true;
+  const std::string key = Dotted(p, "url");
+  const auto* s = n->as_string();
+  if (s == nullptr) return w.WrongType(*n, key, "a string");
+  for (const char* other : {"name", "portals", "luns"}) {
+    if (t.contains(other)) {
+      return w.Fail(*n, key, std::string("url stands for name, portals and luns: drop ") + other);
+    }
+  }
+  const std::string_view v = s->get();
+  const auto bad = [&](std::string_view why) {
+    return w.Fail(
+        *n, key,
+        Quoted(std::string(v)) + " is not iscsi://host[:port]/target[/lun]: " + std::string(why));
+  };
+  if (v.substr(0, kIscsiScheme.size()) != kIscsiScheme) return bad("no iscsi:// scheme");
+  std::string_view rest = v.substr(kIscsiScheme.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return bad("no target name");
+  if (rest.substr(0, slash).find('@') != std::string_view::npos) {
+    return bad("credentials do not go in the URL (chap_username, chap_secret)");
+  }
+  const auto portal = NormalizePortal(rest.substr(0, slash));
+  if (!portal) return bad("the portal cannot be read");
+  rest.remove_prefix(slash + 1);
+  const auto lun_slash = rest.find('/');
+  const std::string_view target = rest.substr(0, lun_slash);
+  if (target.empty() || target.size() > 223) return bad("no target name, or one over 223 bytes");
+  c->name = std::string(target);
+  c->portals = {*portal};
+  if (lun_slash != std::string_view::npos) {
+    const std::string_view lun = rest.substr(lun_slash + 1);
+    std::uint32_t x = 0;
+    const auto [end, ec] = std::from_chars(lun.data(), lun.data() + lun.size(), x);
+    if (lun.empty() || ec != std::errc() || end != lun.data() + lun.size() || x > 16383) {
+      return bad("the LUN is not 0..16383");
+    }
+    c->luns = {x};
+  }
+  return true;
+}
+
 bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>* out) {
   std::vector<const toml::table*> tables;
   if (!w.Tables(n, "target", &tables)) return false;
@@ -363,12 +418,15 @@ bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>
     const std::string p = Indexed("target", i);
     IscsiTargetConfig c;
     std::vector<const toml::node*> nodes;
-    if (!w.CheckKeys(
-            t, p,
-            {"name", "portals", "initiator_name", "luns", "login_timeout", "nop_interval",
-             "nop_missed", "chap_username", "chap_secret", "target_chap_username",
-             "target_chap_secret", "header_digest", "alua", "sendtargets", "command_timeout"}) ||
-        !w.String(t, p, "name", &c.name, 223, true, true) ||  // RFC 7143 4.2.7.1: <= 223 bytes
+    // url = "iscsi://host[:port]/target[/lun]" stands for name, portals and
+    // luns (libiscsi's URL syntax; CHAP goes in chap_* keys, not the URL).
+    if (!ParseTargetUrl(w, t, p, &c)) return false;
+    if (!w.CheckKeys(t, p,
+                     {"name", "portals", "initiator_name", "luns", "login_timeout", "nop_interval",
+                      "nop_missed", "chap_username", "chap_secret", "target_chap_username",
+                      "target_chap_secret", "header_digest", "alua", "sendtargets",
+                      "command_timeout", "url"}) ||
+        !w.String(t, p, "name", &c.name, 223, c.name.empty(), true) ||  // RFC 7143 4.2.7.1
         !w.String(t, p, "initiator_name", &c.initiator_name, 223, false, true) ||
         !w.StringArray(t, p, "portals", &c.portals, &nodes) ||
         !w.Unsigned(t, p, "login_timeout", &c.login_timeout, 1, dsm::kMaxSettingSeconds) ||
@@ -386,14 +444,15 @@ bool ParseTargets(Walker& w, const toml::node& n, std::vector<IscsiTargetConfig>
     }
     c.origins.at[""] = w.Where(t.source(), p);
     if (!names.insert(c.name).second) {
-      return w.Fail(*t.get("name"), Dotted(p, "name"), "duplicate target " + Quoted(c.name));
+      const char* key = t.contains("name") ? "name" : "url";
+      return w.Fail(*t.get(key), Dotted(p, key), "duplicate target " + Quoted(c.name));
     }
     if (c.portals.empty()) {
       return w.Fail(SourceOf(t, "portals"), Dotted(p, "portals"),
                     "a target needs at least one portal");
     }
     std::set<std::string> seen;
-    for (std::size_t j = 0; j < c.portals.size(); ++j) {
+    for (std::size_t j = 0; j < nodes.size(); ++j) {  // the url's portal is read already
       const std::string key = Indexed(Dotted(p, "portals"), j);
       const auto norm = NormalizePortal(c.portals[j]);
       if (!norm) {

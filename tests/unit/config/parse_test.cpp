@@ -245,6 +245,44 @@ TEST(ConfigParse, IscsiChapAndHeaderDigest) {
             "prefer-crc32c");
 }
 
+// libiscsi's URL forms: a portal URL in portals, a full URL standing for
+// name, portal and LUN.
+TEST(ConfigParse, IscsiUrls) {
+  auto c = ParseConfig(R"([[target]]
+url = "iscsi://127.0.0.1:3262/iqn.2024-01.test:disk1/0"
+[[target]]
+url = "iscsi://[::1]/iqn.2024-01.test:disk2"
+[[target]]
+name = "iqn.2024-01.test:disk3"
+portals = ["iscsi://192.0.2.1:3261/", "iscsi://192.0.2.2"]
+)",
+                       "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  ASSERT_EQ(c->targets.size(), 3U);
+  EXPECT_EQ(c->targets[0].name, "iqn.2024-01.test:disk1");
+  EXPECT_EQ(c->targets[0].portals, (std::vector<std::string>{"127.0.0.1:3262"}));
+  EXPECT_EQ(c->targets[0].luns, (std::vector<std::uint64_t>{0}));
+  EXPECT_EQ(c->targets[1].portals, (std::vector<std::string>{"[::1]:3260"}));
+  EXPECT_TRUE(c->targets[1].luns.empty());
+  EXPECT_EQ(c->targets[2].portals, (std::vector<std::string>{"192.0.2.1:3261", "192.0.2.2:3260"}));
+
+  const std::string head = "[[target]]\nurl = ";
+  EXPECT_EQ(ErrorOf(head + "\"iscsi://127.0.0.1/iqn.a/0\"\nname = \"iqn.b\"\n"),
+            "t.toml:2:7: target[0].url: url stands for name, portals and luns: drop name");
+  EXPECT_EQ(ErrorOf(head + "\"iscsi://me%pw@127.0.0.1/iqn.a/0\"\n"),
+            "t.toml:2:7: target[0].url: \"iscsi://me%pw@127.0.0.1/iqn.a/0\" is not "
+            "iscsi://host[:port]/target[/lun]: credentials do not go in the URL (chap_username, "
+            "chap_secret)");
+  EXPECT_EQ(ErrorOf(head + "\"iscsi://127.0.0.1/iqn.a/16384\"\n"),
+            "t.toml:2:7: target[0].url: \"iscsi://127.0.0.1/iqn.a/16384\" is not "
+            "iscsi://host[:port]/target[/lun]: the LUN is not 0..16383");
+  EXPECT_EQ(ErrorOf(head + "\"http://127.0.0.1/iqn.a\"\n"),
+            "t.toml:2:7: target[0].url: \"http://127.0.0.1/iqn.a\" is not "
+            "iscsi://host[:port]/target[/lun]: no iscsi:// scheme");
+  EXPECT_FALSE(ParseConfig("[[target]]\nname = \"iqn.a\"\nportals = [\"iscsi://h/x\"]\n", "t.toml")
+                   .has_value());
+}
+
 TEST(ConfigParse, IscsiLivenessSettingsAndTheirRanges) {
   const std::string head =
       "[[target]]\nname = \"iqn.2024-01.test:disk1\"\nportals = [\"127.0.0.1\"]\n";
