@@ -85,5 +85,68 @@ TEST(ConfigConvert, OwnerGroupAndExplicitStates) {
   EXPECT_EQ(m.pdo_remove_period, 20U);
 }
 
+// A path's ISID: RFC 7143 10.12.5's random format (T = 10b, A = 0), the
+// same at every start, different for every portal of a target.
+TEST(IscsiPaths, IsidIsRandomFormatStableAndPerPortal) {
+  const std::uint64_t a = PathIsid("iqn.i", "iqn.t", "10.0.0.1:3260");
+  EXPECT_EQ(a >> 40, 0x80U);  // byte A: T = 10b, the rest 0
+  EXPECT_LT(a, std::uint64_t{1} << 48);
+  EXPECT_EQ(a, PathIsid("iqn.i", "iqn.t", "10.0.0.1:3260"));
+  EXPECT_NE(a, PathIsid("iqn.i", "iqn.t", "10.0.0.2:3260"));
+  EXPECT_NE(a, PathIsid("iqn.j", "iqn.t", "10.0.0.1:3260"));
+  EXPECT_EQ(DefaultInitiatorName().rfind("iqn.2024-01.org.openmpio:", 0), 0U);
+}
+
+// Every portal a path, each with the target's settings; with sendtargets the
+// portals (and their tags) come from discovery, none when it found nothing.
+TEST(IscsiPaths, EveryPortalIsAPathWithItsTargetsSettings) {
+  Config c;
+  config::IscsiTargetConfig t;
+  t.name = "iqn.t";
+  t.portals = {"10.0.0.1:3260", "10.0.0.2:3260"};
+  t.initiator_name = "iqn.i";
+  t.luns = {3};
+  t.login_timeout = 7;
+  t.command_timeout = 4;
+  t.nop_interval = 2;
+  t.nop_missed = 5;
+  t.alua = config::AluaMode::kForce;
+  t.header_digest = config::HeaderDigest::kCrc32c;
+  t.chap_username = "u";
+  t.chap_secret = "s";
+  c.targets.push_back(t);
+  t.name = "iqn.found";
+  t.sendtargets = true;
+  t.command_timeout = 0;
+  c.targets.push_back(t);
+
+  auto paths = ToIscsiPaths(c, std::chrono::seconds(30));
+  ASSERT_EQ(paths.size(), 2U);  // iqn.found: not discovered, no path
+  const IscsiPath& p = paths[1];
+  EXPECT_EQ(p.address.portal, "10.0.0.2:3260");
+  EXPECT_EQ(p.address.initiator_name, "iqn.i");
+  EXPECT_EQ(p.address.isid, PathIsid("iqn.i", "iqn.t", "10.0.0.2:3260"));
+  EXPECT_EQ(p.address.portal_group_tag, 0U);
+  EXPECT_EQ(p.options.connect_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(p.options.command_timeout, std::chrono::seconds(4));
+  EXPECT_EQ(p.use.command_timeout, std::optional<Duration>(std::chrono::seconds(4)));
+  EXPECT_EQ(p.options.nop_interval, std::chrono::seconds(2));
+  EXPECT_EQ(p.options.nop_missed_limit, 5U);
+  EXPECT_EQ(p.options.header_digest, ISCSI_HEADER_DIGEST_CRC32C);
+  EXPECT_EQ(p.options.chap_username, "u");
+  EXPECT_EQ(p.use.luns, std::vector<std::uint64_t>{3});
+  EXPECT_EQ(p.use.alua, engine::NexusOptions::Alua::kForce);
+
+  DiscoveredPortals found;
+  found["iqn.found"] = {{"10.0.1.1:3260", 1}, {"10.0.1.2:3260", 2}};
+  paths = ToIscsiPaths(c, std::chrono::seconds(30), found);
+  ASSERT_EQ(paths.size(), 4U);
+  EXPECT_EQ(paths[3].address.target_name, "iqn.found");
+  EXPECT_EQ(paths[3].address.portal, "10.0.1.2:3260");
+  EXPECT_EQ(paths[3].address.portal_group_tag, 2U);
+  EXPECT_EQ(paths[3].options.command_timeout, std::chrono::seconds(30));  // [timers]'
+  EXPECT_FALSE(paths[3].use.command_timeout.has_value());
+}
+
 }  // namespace
 }  // namespace openmpio::runtime
