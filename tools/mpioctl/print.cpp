@@ -35,6 +35,14 @@ void PrintTreePath(const json& p, const char* indent) {
   std::cout << " weight=" << Str(p, "PathWeight") << " inflight=" << Str(p, "OutstandingRequests")
             << " reads=" << Str(p, "NumberReads") << " writes=" << Str(p, "NumberWrites");
   if (p.contains("Retries")) std::cout << " retries=" << Str(p, "Retries");
+  // The I_T nexus beyond the portal, where the server gives it: our ISID and
+  // the iSCSI portal group tag (null when the login did not tell it).
+  if (const json& isid = FieldOrNull(p, "Isid"); isid.is_string()) {
+    std::cout << " isid=" << isid.get<std::string>();
+  }
+  if (const json& tag = FieldOrNull(p, "PortalGroupTag"); tag.is_number_unsigned()) {
+    std::cout << " tpgt=" << tag.get<unsigned>();
+  }
   std::cout << "\n";
 }
 

@@ -30,7 +30,9 @@ using testing::Populate;
 using testing::MpioctlPath;
 using RunResult = testing::CommandResult;
 
-RunResult RunCommand(const std::string& cmd) { return testing::RunShell(cmd); }
+RunResult RunCommand(const std::string& cmd) {
+  return testing::RunShell(cmd);
+}
 
 class MpioctlTest : public ::testing::Test {
  protected:
@@ -74,6 +76,8 @@ TEST_F(MpioctlTest, ShowPrintsATreeAndJson) {
   EXPECT_NE(r.out.find("tpg 2 Standby"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(Id(0, 2) + " 192.0.2.3:3260 port 3  SB idle Online"), std::string::npos)
       << r.out;
+  // Its I_T nexus (dsm_fixture.h MakeNexus(2)).
+  EXPECT_NE(r.out.find("isid=0x23d000000002 tpgt=3\n"), std::string::npos) << r.out;
   const json j = MpioctlJson("show --json");
   EXPECT_EQ(j["Disks"].size(), 2U);
   EXPECT_EQ(MpioctlJson("show logs --json")["Disks"].size(), 1U);
