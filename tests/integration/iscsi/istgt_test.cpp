@@ -30,6 +30,10 @@ using testing::Proxy;
 
 const std::string kMpioctl = std::string(OPENMPIO_BINARY_DIR) + "/tools/mpioctl/mpioctl";
 
+// A failed start ends the test there (the fixture's TearDown then stops what
+// it started) instead of running on without an engine.
+#define START(...) ASSERT_NO_FATAL_FAILURE(Start(__VA_ARGS__))
+
 class IstgtTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -115,7 +119,7 @@ class IstgtTest : public ::testing::Test {
 };
 
 TEST_F(IstgtTest, WithoutForceTheDiskHasNoAlua) {
-  Start("auto");
+  START("auto");
   const auto d = Info();
   ASSERT_EQ(d.paths.size(), 2u);
   EXPECT_EQ(d.alua, dsm::AluaSupport::kNotSupported);  // TPGS = 0, as MSDSM reads it
@@ -123,7 +127,7 @@ TEST_F(IstgtTest, WithoutForceTheDiskHasNoAlua) {
 }
 
 TEST_F(IstgtTest, ForcedAluaGroupsCarryIoFollowManagementAndFailOver) {
-  Start("force");
+  START("force");
   auto d = Info();
   ASSERT_EQ(d.paths.size(), 2u);
   EXPECT_EQ(d.alua, dsm::AluaSupport::kImplicitAndExplicit);

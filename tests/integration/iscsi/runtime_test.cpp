@@ -60,6 +60,10 @@ std::vector<std::byte> Stamp(std::uint32_t region, std::uint32_t slot, std::uint
   return b;
 }
 
+// A failed start ends the test there (the fixture's TearDown then stops what
+// it started) instead of running on without an engine.
+#define START(...) ASSERT_NO_FATAL_FAILURE(Start(__VA_ARGS__))
+
 class IscsiRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -224,7 +228,7 @@ class IscsiRuntimeTest : public ::testing::Test {
 };
 
 TEST_F(IscsiRuntimeTest, TwoPortalsGiveOneDiskPerLuWithTwoPathsNamedByTheirNexus) {
-  Start(ConfigText("command_timeout = 5\n"));
+  START(ConfigText("command_timeout = 5\n"));
   const auto disks = rt_->Disks();
   ASSERT_EQ(disks.size(), 2u);  // LUN 1 and LUN 300; LUN 0 is tgt's controller
   const auto lu300 = Info(DiskOfSize(Tgt::kLun300Bytes));
@@ -266,7 +270,7 @@ TEST_F(IscsiRuntimeTest, TwoPortalsGiveOneDiskPerLuWithTwoPathsNamedByTheirNexus
 
 // The embedded array beside real storage: each disk from one of them.
 TEST_F(IscsiRuntimeTest, TheEmbeddedArrayServesBesideATarget) {
-  Start(ConfigText("command_timeout = 5\n", "luns = [300]\n") +
+  START(ConfigText("command_timeout = 5\n", "luns = [300]\n") +
         "\n[sim]\n[[sim.port]]\nrelative_target_port = 1\ntarget_port_group = 1\n"
         "[[sim.port]]\nrelative_target_port = 2\ntarget_port_group = 1\n"
         "[[sim.lu]]\nlun = 0\nsize = \"16MiB\"\nowner_group = 1\n");
@@ -288,14 +292,14 @@ TEST_F(IscsiRuntimeTest, TheEmbeddedArrayServesBesideATarget) {
 }
 
 TEST_F(IscsiRuntimeTest, OnlyTheConfiguredLunsAreClaimed) {
-  Start(ConfigText("command_timeout = 5\n", "luns = [300]\n"));
+  START(ConfigText("command_timeout = 5\n", "luns = [300]\n"));
   const auto disks = rt_->Disks();
   ASSERT_EQ(disks.size(), 1u);
   EXPECT_EQ(disks[0].blocks * disks[0].block_size, Tgt::kLun300Bytes);
 }
 
 TEST_F(IscsiRuntimeTest, AKilledPathFailsOverWithoutAnErrorAndIsReinstatedWhenItReturns) {
-  Start(ConfigText("command_timeout = 5\nRetryInterval = 1\n", "luns = [300]\n"));
+  START(ConfigText("command_timeout = 5\nRetryInterval = 1\n", "luns = [300]\n"));
   ASSERT_TRUE(WaitBothPathsUsable(0, 5s));
   Writers w;
   RunWriters(w, 0, 4 << 20);
@@ -321,7 +325,7 @@ TEST_F(IscsiRuntimeTest, AKilledPathFailsOverWithoutAnErrorAndIsReinstatedWhenIt
 // when the stopped proxy lets the old copy through, it lands before, not
 // after, the newer one.
 TEST_F(IscsiRuntimeTest, AHungPathsWritesAreFencedBeforeAnOverlappingWriteGoes) {
-  Start(ConfigText("command_timeout = 2\nRetryInterval = 1\nPDORemovePeriod = 20\n",
+  START(ConfigText("command_timeout = 2\nRetryInterval = 1\nPDORemovePeriod = 20\n",
                    "luns = [300]\n"));
   const auto d = HangPathAUnderWriters(3s, 8 << 20);
   EXPECT_EQ(d.unknown_fate_writes, 0u);
@@ -340,7 +344,7 @@ TEST_F(IscsiRuntimeTest, AHungPathsWritesAreFencedBeforeAnOverlappingWriteGoes) 
 // the connection) and answers TASK DOES NOT EXIST: the fence, without a
 // session reinstatement.
 TEST_F(IscsiRuntimeTest, AShortHangIsFencedByTheAnswersToAbortTask) {
-  Start(ConfigText("command_timeout = 10\nRetryInterval = 1\nhedge_floor_ms = 500\n",
+  START(ConfigText("command_timeout = 10\nRetryInterval = 1\nhedge_floor_ms = 500\n",
                    "luns = [300]\n"));
   HangPathAUnderWriters(1500ms, 12 << 20);
   EXPECT_GE(EventsWith("fenced by ABORT TASK answered"), 1u) << EventLog();
@@ -356,7 +360,7 @@ TEST_F(IscsiRuntimeTest, AShortHangIsFencedByTheAnswersToAbortTask) {
 // both paths, and then a disk whose I/O fails at once. The other disk's I/O
 // goes on without an error throughout.
 TEST_F(IscsiRuntimeTest, ALuAddedAndRemovedOnTheTargetComesAndGoesAsADisk) {
-  Start(ConfigText("command_timeout = 5\n"));
+  START(ConfigText("command_timeout = 5\n"));
   ASSERT_EQ(rt_->Disks().size(), 2u);
   const std::size_t lu300 = DiskOfSize(Tgt::kLun300Bytes);
   Writers w;
@@ -401,7 +405,7 @@ TEST_F(IscsiRuntimeTest, ChapRightWrongAndMutual) {
            "\"\ntarget_chap_username = \"tgt\"\ntarget_chap_secret = \"" + target_secret + "\"\n";
   };
 
-  Start(ConfigText("command_timeout = 5\n", chap("initiator-secret", "target-secret-1")));
+  START(ConfigText("command_timeout = 5\n", chap("initiator-secret", "target-secret-1")));
   ASSERT_EQ(rt_->Disks().size(), 1u);
   EXPECT_EQ(Info(0).paths.size(), 2u);
   rt_->Stop();
@@ -411,7 +415,7 @@ TEST_F(IscsiRuntimeTest, ChapRightWrongAndMutual) {
        {std::pair<std::string, std::string>{"wrong-secret-12", "target-secret-1"},
         {"initiator-secret", "wrong-secret-34"}}) {
     SCOPED_TRACE(ours + " / " + theirs);
-    Start(ConfigText("command_timeout = 5\n", chap(ours, theirs)) + sim);
+    START(ConfigText("command_timeout = 5\n", chap(ours, theirs)) + sim);
     const auto disks = rt_->Disks();
     ASSERT_EQ(disks.size(), 1u);  // the sim's LU only
     EXPECT_EQ(disks[0].blocks * disks[0].block_size, 16u << 20);
@@ -428,7 +432,7 @@ TEST_F(IscsiRuntimeTest, ChapRightWrongAndMutual) {
 }
 
 TEST_F(IscsiRuntimeTest, HeaderDigestCrc32cCarriesData) {
-  Start(ConfigText("command_timeout = 5\n", "luns = [300]\nheader_digest = \"crc32c\"\n"));
+  START(ConfigText("command_timeout = 5\n", "luns = [300]\nheader_digest = \"crc32c\"\n"));
   ASSERT_EQ(rt_->Disks().size(), 1u);
   std::vector<std::byte> out(64 * 1024), in(out.size());
   for (std::size_t i = 0; i < out.size(); ++i)
@@ -449,7 +453,7 @@ TEST_F(IscsiRuntimeTest, QemuSeesWhatOpenmpioWroteAndOpenmpioWhatQemuWrote) {
       openmpio::testing::RunTool("ls /usr/lib/*/qemu/block-iscsi.so").exit_code != 0) {
     GTEST_SKIP() << "qemu-io with the iSCSI driver (qemu-block-extra) not installed";
   }
-  Start(ConfigText("command_timeout = 5\n", "luns = [1]\n"));
+  START(ConfigText("command_timeout = 5\n", "luns = [1]\n"));
   const auto h = rt_->Disk(0);
   std::vector<std::byte> out(256 * 1024, std::byte{0x6b});
   ASSERT_TRUE(runtime::SyncWrite(h, 5 << 20, out).ok());
@@ -490,7 +494,7 @@ TEST_F(IscsiRuntimeTest, SendTargetsAtTgtReportsThePortalItCameInOn) {
   }
   EXPECT_EQ(portals, (std::set<std::string>{tgt_.portal()}));
 
-  Start("[management]\nenabled = false\n\n[[target]]\nname = \"" + std::string(Tgt::kTarget) +
+  START("[management]\nenabled = false\n\n[[target]]\nname = \"" + std::string(Tgt::kTarget) +
         "\"\nportals = [\"" + tgt_.portal() + "\"]\nsendtargets = true\nluns = [300]\n" +
         "initiator_name = \"" + kInitiator + "\"\n");
   const auto d = Info(0);
@@ -517,7 +521,7 @@ TEST_F(IscsiRuntimeTest, SendTargetsAtTgtReportsThePortalItCameInOn) {
 // other path after that second and the ABORT TASK's own bound (5 s: the
 // stopped path answers neither), not after 30.
 TEST_F(IscsiRuntimeTest, ATargetsOwnCommandTimeoutBoundsAHungRead) {
-  Start(ConfigText("command_timeout = 30\nhedge_floor_ms = 0\n",
+  START(ConfigText("command_timeout = 30\nhedge_floor_ms = 0\n",
                    "luns = [300]\ncommand_timeout = 1\nnop_interval = 0\n"));
   ASSERT_TRUE(WaitBothPathsUsable(0, 5s));
   a_->Signal(SIGSTOP);
@@ -540,7 +544,7 @@ TEST_F(IscsiRuntimeTest, ATargetsOwnCommandTimeoutBoundsAHungRead) {
 TEST_F(IscsiRuntimeTest, SilentPortalsAreBoundedByTheLoginTimeoutAndJoinWhenTheyAnswer) {
   b_->Signal(SIGSTOP);
   const auto t0 = std::chrono::steady_clock::now();
-  Start(ConfigText("command_timeout = 5\nRetryInterval = 1\n", "luns = [300]\n"));
+  START(ConfigText("command_timeout = 5\nRetryInterval = 1\n", "luns = [300]\n"));
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_LT(took, 5s);  // login_timeout = 2 s, not libiscsi's minutes
   ASSERT_EQ(rt_->Disks().size(), 1u);
@@ -565,7 +569,7 @@ TEST_F(IscsiRuntimeTest, SilentPortalsAreBoundedByTheLoginTimeoutAndJoinWhenThey
                            "\"\nportals = [\"127.0.0.1:" + std::to_string(dead) + "\", \"" +
                            a_->portal() + "\"]\nlogin_timeout = 2\nluns = [300]\n";
   const auto t1 = std::chrono::steady_clock::now();
-  Start(text);
+  START(text);
   EXPECT_LT(std::chrono::steady_clock::now() - t1, 5s);
   ASSERT_EQ(rt_->Disks().size(), 1u);
   EXPECT_EQ(Info(0).paths.size(), 1u);
